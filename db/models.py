@@ -1,0 +1,140 @@
+"""SQLAlchemy 2.0 typed models: customers, products, orders and their lines.
+
+Keys are Northwind's own: a customer is its 5-letter code (ALFKI), a product its integer
+id. Money is `Numeric` (Decimal in Python), never float. The database itself refuses
+negative stock and non-positive quantities, as a last line of defence under the domain
+code's checks.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+Money = Numeric(12, 2)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every Order Desk table."""
+
+
+class OrderStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    customer_id: Mapped[str] = mapped_column(String(5), primary_key=True)
+    company_name: Mapped[str] = mapped_column(String(100), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(60))
+    country: Mapped[str | None] = mapped_column(String(60))
+
+    orders: Mapped[list[Order]] = relationship(back_populates="customer")
+
+    def __repr__(self) -> str:
+        return f"Customer({self.customer_id!r}, {self.company_name!r})"
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("units_in_stock >= 0", name="ck_products_stock_not_negative"),
+        CheckConstraint("unit_price >= 0", name="ck_products_price_not_negative"),
+    )
+
+    product_id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    category: Mapped[str] = mapped_column(String(60))
+    quantity_per_unit: Mapped[str | None] = mapped_column(String(60))
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    units_in_stock: Mapped[int] = mapped_column(default=0)
+    discontinued: Mapped[bool] = mapped_column(default=False)
+    # Superstore's stock-keeping unit; Northwind products have none.
+    sku: Mapped[str | None] = mapped_column(String(40), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+    def __repr__(self) -> str:
+        return f"Product({self.product_id}, {self.name!r})"
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("total >= 0", name="ck_orders_total_not_negative"),
+        Index("ix_orders_customer_created", "customer_id", "created_at"),
+    )
+
+    order_id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
+    status: Mapped[OrderStatus] = mapped_column(
+        Enum(
+            OrderStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda statuses: [s.value for s in statuses],
+            validate_strings=True,
+        ),
+        default=OrderStatus.CONFIRMED,
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    # A retried or double-clicked confirmation carries the same key and commits once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    thread_id: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    customer: Mapped[Customer] = relationship(back_populates="orders")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.product_id"
+    )
+
+    def __repr__(self) -> str:
+        return f"Order({self.order_id}, {self.customer_id!r}, {self.status.value})"
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_order_lines_quantity_positive"),
+        CheckConstraint("discount >= 0 AND discount < 1", name="ck_order_lines_discount"),
+    )
+
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.order_id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.product_id"), primary_key=True)
+    quantity: Mapped[int]
+    # The catalog price when the order was placed; later price changes never touch it.
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    # Only Northwind's historical lines carry discounts; Order Desk never applies one.
+    discount: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("0"))
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+    @property
+    def line_total(self) -> Decimal:
+        return (self.unit_price * self.quantity * (1 - self.discount)).quantize(Decimal("0.01"))

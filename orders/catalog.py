@@ -1,0 +1,30 @@
+"""Catalog reads: the products and customers the rest of the product works from.
+
+Prices and stock always come from here (the database), never from what a user typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Customer, Product
+
+
+def list_products(*, session: Session, include_discontinued: bool = True) -> Sequence[Product]:
+    """Every product, ordered by id; optionally without discontinued ones."""
+    query = select(Product).order_by(Product.product_id)
+    if not include_discontinued:
+        query = query.where(Product.discontinued.is_(False))
+    return session.scalars(query).all()
+
+
+def get_product(*, session: Session, product_id: int) -> Product | None:
+    return session.get(Product, product_id)
+
+
+def list_customers(*, session: Session) -> Sequence[Customer]:
+    """Every customer, ordered by company name."""
+    return session.scalars(select(Customer).order_by(Customer.company_name)).all()

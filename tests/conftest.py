@@ -1,0 +1,104 @@
+"""Shared fixtures: real SQLite files and a real PostgreSQL database for every DB test.
+
+PostgreSQL comes from TEST_DATABASE_URL when it is set (CI points it at the server on
+127.0.0.1:5432); otherwise an embedded PostgreSQL 16 is started from the `pgserver`
+wheel, so the suite passes on a machine with no server installed. Either way the suite
+creates its own database and drops it at the end; each test starts on an empty schema.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from config import get_settings, normalize_database_url
+from db.engine import dispose_engine, get_db_engine
+from db.models import Base
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Settings come from each test's own environment, never a developer's .env file.
+    monkeypatch.setenv("ORDERDESK_ENV_FILE", "")
+    for name in ("DATABASE_URL", "LLM_PROVIDER", "OPENAI_API_KEY", "API_KEYS", "CHROMA_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield
+    dispose_engine()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL on a PostgreSQL server the suite may create databases on."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield normalize_database_url(configured)
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    try:
+        yield normalize_database_url(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A database of the suite's own on that server, dropped when the suite ends."""
+    name = f"orderdesk_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _empty_schema(url: str) -> None:
+    engine = create_engine(url, poolclass=NullPool)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL on each backend, empty at the start of the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'orderdesk.db'}"
+        return
+    url = request.getfixturevalue("pg_url")
+    _empty_schema(url)
+    yield url
+    dispose_engine()
+    _empty_schema(url)
+
+
+@pytest.fixture
+def engine(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """The product's own process-wide engine, configured for this test's database."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    return get_db_engine()
+
+
+@pytest.fixture
+def pg_engine(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """Like `engine`, on PostgreSQL only (for checks that need a server)."""
+    _empty_schema(pg_url)
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    get_settings.cache_clear()
+    yield get_db_engine()
+    dispose_engine()
+    _empty_schema(pg_url)
