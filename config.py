@@ -143,7 +143,9 @@ class Settings(BaseSettings):
         value = value.expanduser()
         return value if value.is_absolute() else PROJECT_ROOT / value
 
-    @field_validator("chroma_host", "openai_base_url", "openai_api_key", mode="before")
+    @field_validator(
+        "chroma_host", "openai_base_url", "openai_api_key", "llm_provider", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `FOO=` in a .env file means "not set", not "set to the empty string".
@@ -218,7 +220,5 @@ def get_settings() -> Settings:
 def configure_logging(settings: Settings | None = None) -> None:
     """Set the root log level and format once, from LOG_LEVEL."""
     level = (settings or get_settings()).log_level
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(level)

@@ -224,9 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     if any(added.values()):
-        print(f"Seeded {settings.database_url_safe}: " + ", ".join(
-            f"{count} {table}" for table, count in added.items()
-        ))
+        print(
+            f"Seeded {settings.database_url_safe}: "
+            + ", ".join(f"{count} {table}" for table, count in added.items())
+        )
     else:
         print(f"Demo data already present in {settings.database_url_safe}; nothing changed.")
     return 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from config import PROJECT_ROOT, ConfigError, get_settings, load_settings
+from config import PROJECT_ROOT, ConfigError, Settings, get_settings, load_settings
 
 
 def config_error(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
@@ -175,3 +176,11 @@ def test_a_bad_configuration_stops_the_cli_with_one_clear_message(tmp_path: Path
     assert result.returncode == 2
     assert "CHROMA_PORT: Input should be a valid integer" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_env_example_lists_every_setting_and_loads_as_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = PROJECT_ROOT / ".env.example"
+    listed = set(re.findall(r"^([A-Z_0-9]+)=", example.read_text(), re.MULTILINE))
+    assert listed == {name.upper() for name in Settings.model_fields}
+    monkeypatch.setenv("ORDERDESK_ENV_FILE", str(example))
+    assert load_settings() == Settings(_env_file=None)  # the example shows the defaults

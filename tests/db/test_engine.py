@@ -113,18 +113,14 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(
         assert connection.scalar(text("PRAGMA busy_timeout")) == 4321
 
 
-def test_sqlite_file_directory_is_created(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sqlite_file_directory_is_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/new/dir/app.db")
     get_settings.cache_clear()
     get_db_engine()
     assert (tmp_path / "new" / "dir" / "app.db").exists()
 
 
-def test_postgres_pool_is_sized_from_settings(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_postgres_pool_is_sized_from_settings(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", pg_url)
     monkeypatch.setenv("DB_POOL_SIZE", "3")
     monkeypatch.setenv("DB_MAX_OVERFLOW", "2")

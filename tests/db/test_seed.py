@@ -36,11 +36,12 @@ def test_northwind_counts(engine: Engine) -> None:
     assert added == {"customers": 91, "products": 77, "orders": 830, "order_lines": 2155}
     with Session(engine) as session:
         assert counts(session) == {
-            "customers": 91, "products": 77, "orders": 830, "order_lines": 2155,
+            "customers": 91,
+            "products": 77,
+            "orders": 830,
+            "order_lines": 2155,
         }
-        discontinued = session.scalar(
-            select(func.count()).where(Product.discontinued.is_(True))
-        )
+        discontinued = session.scalar(select(func.count()).where(Product.discontinued.is_(True)))
         assert discontinued == 10
 
 
@@ -55,7 +56,9 @@ def test_northwind_keys_dates_and_prices_are_preserved(engine: Engine) -> None:
         assert order.created_at.date() == date(1996, 7, 4)
         assert order.status is OrderStatus.CONFIRMED
         assert [(line.product_id, line.quantity) for line in order.lines] == [
-            (11, 12), (42, 10), (72, 5),
+            (11, 12),
+            (42, 10),
+            (72, 5),
         ]
         assert order.total == Decimal("440.00")  # 12*14.00 + 10*9.80 + 5*34.80
 

@@ -1,0 +1,15 @@
+# Shortcuts for the scripts in scripts/ (which need nothing but bash and Python).
+.PHONY: setup run test lint bench seed
+
+setup:
+	./scripts/setup
+run:
+	./scripts/run
+test:
+	./scripts/test
+lint:
+	./scripts/lint
+bench:
+	./scripts/bench
+seed: setup
+	.venv/bin/python -m db.seed
