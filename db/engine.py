@@ -105,9 +105,20 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error, always close."""
-    with get_sessionmaker().begin() as session:
+    """One unit of work: commit on success, roll back on any error, always close.
+
+    Domain functions that own their transaction (orders.confirm.confirm_draft) may commit
+    inside it; the final commit then has nothing left to do.
+    """
+    session = get_sessionmaker()()
+    try:
         yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def init_schema(engine: Engine) -> None:

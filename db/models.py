@@ -40,6 +40,23 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class DraftStatus(enum.StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    DISCARDED = "discarded"
+
+
+def _str_enum(kind: type[enum.StrEnum]) -> Enum:
+    # Stored as VARCHAR + CHECK (no native PostgreSQL enum type to migrate).
+    return Enum(
+        kind,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
 class Customer(Base):
     __tablename__ = "customers"
 
@@ -89,14 +106,7 @@ class Order(Base):
     order_id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
     status: Mapped[OrderStatus] = mapped_column(
-        Enum(
-            OrderStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda statuses: [s.value for s in statuses],
-            validate_strings=True,
-        ),
-        default=OrderStatus.CONFIRMED,
+        _str_enum(OrderStatus), default=OrderStatus.CONFIRMED
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
@@ -138,3 +148,43 @@ class OrderLine(Base):
     @property
     def line_total(self) -> Decimal:
         return (self.unit_price * self.quantity * (1 - self.discount)).quantize(Decimal("0.01"))
+
+
+class Draft(Base):
+    """An order being put together in one conversation; prices are never stored here.
+
+    A draft's prices, stock and line statuses are read from `products` every time it is
+    shown, so the only place a price can come from is the catalog.
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = (Index("ix_drafts_thread_status", "thread_id", "status"),)
+
+    draft_id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[str | None] = mapped_column(String(100))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.customer_id"))
+    status: Mapped[DraftStatus] = mapped_column(_str_enum(DraftStatus), default=DraftStatus.OPEN)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.order_id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    lines: Mapped[list[DraftLine]] = relationship(
+        back_populates="draft", cascade="all, delete-orphan", order_by="DraftLine.position"
+    )
+
+
+class DraftLine(Base):
+    __tablename__ = "draft_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_draft_lines_quantity_positive"),)
+
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("drafts.draft_id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.product_id"), primary_key=True)
+    quantity: Mapped[int]
+    # Lines are shown in the order they were first added.
+    position: Mapped[int] = mapped_column(default=0)
+
+    draft: Mapped[Draft] = relationship(back_populates="lines")

@@ -1,0 +1,269 @@
+"""Drafts: the order a conversation is putting together, before anyone confirms it.
+
+A draft stores only a customer and (product, quantity) pairs. Every view of it reads
+names, prices and stock from the catalog at that moment and marks each line `ok`,
+`short_stock` (with the quantity available) or `discontinued`. The functions validate
+everything before they write and do not commit: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import get_settings
+from db.models import Customer, Draft, DraftLine, DraftStatus, Product, utcnow
+from orders.errors import (
+    DraftClosed,
+    DraftNotFound,
+    InvalidLines,
+    InvalidQuantity,
+    UnknownCustomer,
+    UnknownProduct,
+)
+from orders.schemas import DraftLine as DraftLineView
+from orders.schemas import DraftView, LineRequest, LineStatus
+
+MAX_DRAFT_LINES = 100
+CENT = Decimal("0.01")
+
+
+def check_quantity(value: object, *, limit: int | None = None) -> int:
+    """Return `value` as a positive whole number no larger than `limit`, or raise InvalidQuantity.
+
+    Accepts ints, integral floats (12.0) and digit strings ("12"); refuses booleans,
+    fractions, words, zero, negatives and anything above MAX_LINE_QUANTITY.
+    """
+    limit = limit or get_settings().max_line_quantity
+    quantity: int | None = None
+    if isinstance(value, bool):
+        quantity = None
+    elif isinstance(value, int):
+        quantity = value
+    elif isinstance(value, float | Decimal):
+        try:
+            quantity = int(value) if value == int(value) else None
+        except (ValueError, OverflowError, ArithmeticError):  # nan, inf
+            quantity = None
+    elif isinstance(value, str) and value.strip().isdecimal():
+        quantity = int(value.strip())
+    if quantity is None:
+        raise InvalidQuantity(f"The quantity {value!r} is not a whole number of units.")
+    if quantity <= 0:
+        raise InvalidQuantity(f"The quantity must be at least 1 (got {quantity}).")
+    if quantity > limit:
+        raise InvalidQuantity(
+            f"{quantity:,} units on one line is more than the limit of {limit:,}; "
+            "split the order or ask an administrator to raise MAX_LINE_QUANTITY."
+        )
+    return quantity
+
+
+def _requested(
+    lines: Iterable[LineRequest | Mapping[str, object]], limit: int | None
+) -> dict[int, int]:
+    """Requested lines as {product_id: quantity}, repeats of a product added together."""
+    merged: dict[int, int] = {}
+    for raw in lines:
+        try:
+            line = raw if isinstance(raw, LineRequest) else LineRequest.model_validate(raw)
+        except ValueError as error:
+            raise InvalidLines(f"A line needs a product_id and a quantity ({error}).") from None
+        quantity = check_quantity(line.quantity, limit=limit)
+        merged[line.product_id] = check_quantity(
+            merged.get(line.product_id, 0) + quantity, limit=limit
+        )
+    if len(merged) > MAX_DRAFT_LINES:
+        raise InvalidLines(f"A draft can hold at most {MAX_DRAFT_LINES} different products.")
+    return merged
+
+
+def _check_products(session: Session, product_ids: Iterable[int]) -> None:
+    wanted = set(product_ids)
+    if not wanted:
+        return
+    found = set(session.scalars(select(Product.product_id).where(Product.product_id.in_(wanted))))
+    missing = sorted(wanted - found)
+    if missing:
+        raise UnknownProduct(missing[0])
+
+
+def _check_customer(session: Session, customer_id: str | None) -> str | None:
+    if customer_id is None:
+        return None
+    if session.get(Customer, customer_id) is None:
+        raise UnknownCustomer(customer_id)
+    return customer_id
+
+
+def _open_draft(session: Session, draft_id: int) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise DraftNotFound(draft_id)
+    if draft.status is not DraftStatus.OPEN:
+        where = f" as order {draft.order_id}" if draft.order_id else ""
+        raise DraftClosed(f"Draft {draft_id} was already {draft.status.value}{where}.")
+    return draft
+
+
+def create_draft(
+    *,
+    session: Session,
+    customer_id: str | None,
+    lines: Iterable[LineRequest | Mapping[str, object]] = (),
+    thread_id: str | None = None,
+    max_quantity: int | None = None,
+) -> DraftView:
+    """Start a draft for `customer_id` (None while unknown) with the requested lines."""
+    requested = _requested(lines, max_quantity)
+    _check_customer(session, customer_id)
+    _check_products(session, requested)
+    draft = Draft(customer_id=customer_id, thread_id=thread_id)
+    draft.lines = [
+        DraftLine(product_id=product_id, quantity=quantity, position=position)
+        for position, (product_id, quantity) in enumerate(requested.items())
+    ]
+    session.add(draft)
+    session.flush()
+    return draft_view(session, draft)
+
+
+def get_draft(*, session: Session, draft_id: int) -> DraftView:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise DraftNotFound(draft_id)
+    return draft_view(session, draft)
+
+
+def open_draft_for_thread(*, session: Session, thread_id: str) -> DraftView | None:
+    """The conversation's draft still being edited, if any (the newest one)."""
+    draft = session.scalars(
+        select(Draft)
+        .where(Draft.thread_id == thread_id, Draft.status == DraftStatus.OPEN)
+        .order_by(Draft.draft_id.desc())
+        .limit(1)
+    ).first()
+    return draft_view(session, draft) if draft else None
+
+
+def set_customer(*, session: Session, draft_id: int, customer_id: str) -> DraftView:
+    draft = _open_draft(session, draft_id)
+    draft.customer_id = _check_customer(session, customer_id)
+    session.flush()
+    return draft_view(session, draft)
+
+
+def set_line(
+    *,
+    session: Session,
+    draft_id: int,
+    product_id: int,
+    quantity: object,
+    max_quantity: int | None = None,
+) -> DraftView:
+    """Set a product's quantity on the draft, adding the line if it is not there yet."""
+    return _change_line(session, draft_id, product_id, quantity, max_quantity, add=False)
+
+
+def add_to_line(
+    *,
+    session: Session,
+    draft_id: int,
+    product_id: int,
+    quantity: object,
+    max_quantity: int | None = None,
+) -> DraftView:
+    """Add `quantity` units of a product: a new line, or more on the existing one."""
+    return _change_line(session, draft_id, product_id, quantity, max_quantity, add=True)
+
+
+def _change_line(
+    session: Session,
+    draft_id: int,
+    product_id: int,
+    quantity: object,
+    max_quantity: int | None,
+    *,
+    add: bool,
+) -> DraftView:
+    units = check_quantity(quantity, limit=max_quantity)
+    draft = _open_draft(session, draft_id)
+    _check_products(session, [product_id])
+    line = next((line for line in draft.lines if line.product_id == product_id), None)
+    if line is None:
+        if len(draft.lines) >= MAX_DRAFT_LINES:
+            raise InvalidLines(f"A draft can hold at most {MAX_DRAFT_LINES} different products.")
+        position = max((line.position for line in draft.lines), default=-1) + 1
+        draft.lines.append(DraftLine(product_id=product_id, quantity=units, position=position))
+    else:
+        line.quantity = check_quantity(line.quantity + units, limit=max_quantity) if add else units
+    draft.updated_at = utcnow()
+    session.flush()
+    return draft_view(session, draft)
+
+
+def remove_line(*, session: Session, draft_id: int, product_id: int) -> DraftView:
+    """Take a product off the draft. Removing a product that is not on it is an error."""
+    draft = _open_draft(session, draft_id)
+    line = next((line for line in draft.lines if line.product_id == product_id), None)
+    if line is None:
+        raise InvalidLines(f"Product {product_id} is not on draft {draft_id}.")
+    draft.lines.remove(line)
+    draft.updated_at = utcnow()
+    session.flush()
+    return draft_view(session, draft)
+
+
+def discard_draft(*, session: Session, draft_id: int) -> DraftView:
+    """Abandon an open draft (the user cancelled before confirming)."""
+    draft = _open_draft(session, draft_id)
+    draft.status = DraftStatus.DISCARDED
+    session.flush()
+    return draft_view(session, draft)
+
+
+def line_status(*, quantity: int, in_stock: int, discontinued: bool) -> LineStatus:
+    if discontinued:
+        return LineStatus.DISCONTINUED
+    return LineStatus.SHORT_STOCK if quantity > in_stock else LineStatus.OK
+
+
+def draft_view(session: Session, draft: Draft) -> DraftView:
+    """The draft as it stands now, priced and checked against the catalog."""
+    rows = session.execute(
+        select(DraftLine.quantity, Product)
+        .join(Product, Product.product_id == DraftLine.product_id)
+        .where(DraftLine.draft_id == draft.draft_id)
+        .order_by(DraftLine.position)
+    ).all()
+    lines = [
+        DraftLineView(
+            product_id=product.product_id,
+            product_name=product.name,
+            quantity_per_unit=product.quantity_per_unit,
+            quantity=quantity,
+            unit_price=product.unit_price,
+            status=line_status(
+                quantity=quantity,
+                in_stock=product.units_in_stock,
+                discontinued=product.discontinued,
+            ),
+            available=product.units_in_stock,
+            line_total=(product.unit_price * quantity).quantize(CENT),
+        )
+        for quantity, product in rows
+    ]
+    customer = session.get(Customer, draft.customer_id) if draft.customer_id else None
+    return DraftView(
+        draft_id=draft.draft_id,
+        thread_id=draft.thread_id,
+        customer_id=draft.customer_id,
+        customer_name=customer.company_name if customer else None,
+        status=draft.status.value,
+        lines=lines,
+        total=sum((line.line_total for line in lines), Decimal("0.00")),
+        order_id=draft.order_id,
+    )

@@ -1,0 +1,141 @@
+"""Confirmed orders: status, a customer's recent and last orders, listing, and cancellation.
+
+Cancelling is a conditional update (`status = 'confirmed'`), so a cancel sent twice, or
+by two people at once, returns the stock exactly once. Functions here do not commit: the
+caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from db.models import Order, OrderLine, OrderStatus, Product, utcnow
+from orders.errors import AlreadyCancelled, NotYourOrder, OrderNotFound
+from orders.schemas import OrderLineView, OrderView
+
+CENT = Decimal("0.01")
+
+
+def _with_details(query: Select[tuple[Order]]) -> Select[tuple[Order]]:
+    return query.options(
+        joinedload(Order.customer),
+        selectinload(Order.lines).joinedload(OrderLine.product),
+    )
+
+
+def order_view(order: Order) -> OrderView:
+    return OrderView(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        customer_name=order.customer.company_name,
+        status=order.status.value,
+        created_at=order.created_at,
+        total=order.total,
+        created_by=order.created_by,
+        cancelled_at=order.cancelled_at,
+        lines=[
+            OrderLineView(
+                product_id=line.product_id,
+                product_name=line.product.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount=line.discount,
+                line_total=line.line_total,
+            )
+            for line in order.lines
+        ],
+    )
+
+
+def order_status(*, session: Session, order_id: int) -> OrderView:
+    """One order with its lines. Raises OrderNotFound."""
+    order = session.scalars(_with_details(select(Order).where(Order.order_id == order_id))).first()
+    if order is None:
+        raise OrderNotFound(order_id)
+    return order_view(order)
+
+
+def list_orders(
+    *,
+    session: Session,
+    customer_id: str | None = None,
+    status: OrderStatus | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[OrderView]:
+    """Orders newest first, filtered by customer, status and creation time [since, until)."""
+    query = select(Order)
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
+    if status is not None:
+        query = query.where(Order.status == status)
+    if since is not None:
+        query = query.where(Order.created_at >= since)
+    if until is not None:
+        query = query.where(Order.created_at < until)
+    query = query.order_by(Order.created_at.desc(), Order.order_id.desc())
+    orders = session.scalars(_with_details(query.limit(max(0, limit)).offset(max(0, offset))))
+    return [order_view(order) for order in orders]
+
+
+def recent_orders(*, session: Session, customer_id: str, n: int = 5) -> list[OrderView]:
+    """The customer's `n` newest orders, cancelled ones included (their status says so)."""
+    return list_orders(session=session, customer_id=customer_id, limit=n)
+
+
+def last_order(*, session: Session, customer_id: str) -> OrderView | None:
+    """The customer's newest order that still stands: what "same as last time" repeats."""
+    orders = list_orders(
+        session=session, customer_id=customer_id, status=OrderStatus.CONFIRMED, limit=1
+    )
+    return orders[0] if orders else None
+
+
+def cancel_order(*, session: Session, order_id: int, customer_id: str | None = None) -> OrderView:
+    """Cancel a confirmed order and put its stock back, exactly once.
+
+    `customer_id` is the customer the caller is acting for; an order of any other customer
+    is refused. Raises OrderNotFound, NotYourOrder or AlreadyCancelled.
+    """
+    query = update(Order).where(Order.order_id == order_id, Order.status == OrderStatus.CONFIRMED)
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
+    cancelled = session.execute(
+        query.values(status=OrderStatus.CANCELLED, cancelled_at=utcnow()).execution_options(
+            synchronize_session=False
+        )
+    ).rowcount
+    if cancelled != 1:
+        _explain_not_cancelled(session, order_id, customer_id)
+    lines = session.execute(
+        select(OrderLine.product_id, OrderLine.quantity)
+        .where(OrderLine.order_id == order_id)
+        .order_by(OrderLine.product_id)
+    ).all()
+    for product_id, quantity in lines:
+        session.execute(
+            update(Product)
+            .where(Product.product_id == product_id)
+            .values(units_in_stock=Product.units_in_stock + quantity)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire_all()
+    return order_status(session=session, order_id=order_id)
+
+
+def _explain_not_cancelled(session: Session, order_id: int, customer_id: str | None) -> None:
+    row = session.execute(
+        select(Order.customer_id, Order.status).where(Order.order_id == order_id)
+    ).one_or_none()
+    if row is None:
+        raise OrderNotFound(order_id)
+    owner, status = row
+    if customer_id is not None and owner != customer_id:
+        raise NotYourOrder(f"Order {order_id} belongs to another customer, not {customer_id}.")
+    raise AlreadyCancelled(f"Order {order_id} is already {status.value}.")
