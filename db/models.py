@@ -113,6 +113,8 @@ class Order(Base):
     # A retried or double-clicked confirmation carries the same key and commits once.
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     thread_id: Mapped[str | None] = mapped_column(String(100))
+    # The draft this order was confirmed from (none for Northwind's history).
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.draft_id"), unique=True)
     created_by: Mapped[str | None] = mapped_column(String(200))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -164,7 +166,6 @@ class Draft(Base):
     thread_id: Mapped[str | None] = mapped_column(String(100))
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.customer_id"))
     status: Mapped[DraftStatus] = mapped_column(_str_enum(DraftStatus), default=DraftStatus.OPEN)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.order_id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -173,6 +174,11 @@ class Draft(Base):
     lines: Mapped[list[DraftLine]] = relationship(
         back_populates="draft", cascade="all, delete-orphan", order_by="DraftLine.position"
     )
+    order: Mapped[Order | None] = relationship(viewonly=True)
+
+    @property
+    def order_id(self) -> int | None:
+        return self.order.order_id if self.order is not None else None
 
 
 class DraftLine(Base):

@@ -17,7 +17,17 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import Draft, DraftLine, DraftStatus, Order, OrderLine, OrderStatus, Product
+from db.models import (
+    Customer,
+    Draft,
+    DraftLine,
+    DraftStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    utcnow,
+)
 from orders.errors import (
     DraftClosed,
     DraftNotFound,
@@ -27,9 +37,12 @@ from orders.errors import (
     Unavailable,
 )
 from orders.history import order_status
-from orders.schemas import OrderView
+from orders.schemas import OrderLineView, OrderView
 
 CENT = Decimal("0.01")
+# Core tables: confirmation is the hot path, and plain statements skip the ORM's bookkeeping.
+customers, drafts, draft_lines = Customer.__table__, Draft.__table__, DraftLine.__table__
+orders, order_lines, products = Order.__table__, OrderLine.__table__, Product.__table__
 
 
 def confirm_draft(
@@ -47,106 +60,120 @@ def confirm_draft(
     if not idempotency_key or len(idempotency_key) > 100:
         raise InvalidLines("An idempotency key of 1 to 100 characters is required.")
     try:
-        order_id = _replayed(session, draft_id, idempotency_key)
-        if order_id is None:
-            order_id = _confirm(session, draft_id, idempotency_key, created_by)
+        order = _confirm(session, draft_id, idempotency_key, created_by)
         session.commit()
     except IntegrityError:
-        # The same key committed concurrently in another transaction: return its order.
+        # The key is already taken: by a concurrent retry of this confirmation (return
+        # its order), or by another draft's order (refuse).
         session.rollback()
-        order_id = _replayed(session, draft_id, idempotency_key)
-        if order_id is None:
-            raise
+        return order_status(session=session, order_id=_replayed(session, draft_id, idempotency_key))
     except BaseException:
         session.rollback()
         raise
-    return order_status(session=session, order_id=order_id)
+    return order if isinstance(order, OrderView) else order_status(session=session, order_id=order)
 
 
-def _replayed(session: Session, draft_id: int, key: str) -> int | None:
-    """The order this key already confirmed for this draft, if any."""
-    order_id = session.scalar(select(Order.order_id).where(Order.idempotency_key == key))
-    if order_id is None:
-        return None
-    if session.scalar(select(Draft.order_id).where(Draft.draft_id == draft_id)) != order_id:
+def _replayed(session: Session, draft_id: int, key: str) -> int:
+    """The order this key confirmed for this draft; IdempotencyConflict if another draft's."""
+    order_id, order_draft = session.execute(
+        select(orders.c.order_id, orders.c.draft_id).where(orders.c.idempotency_key == key)
+    ).one()
+    if order_draft != draft_id:
         raise IdempotencyConflict(
             f"The confirmation key was already used for order {order_id} of another draft."
         )
     return order_id
 
 
-def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) -> int:
+def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) -> OrderView | int:
+    """Write the order; return its view, or the id of the order a retry already made."""
     claimed = session.execute(
-        update(Draft)
-        .where(Draft.draft_id == draft_id, Draft.status == DraftStatus.OPEN)
-        .values(status=DraftStatus.CONFIRMED)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+        update(drafts)
+        .where(drafts.c.draft_id == draft_id, drafts.c.status == DraftStatus.OPEN.value)
+        .values(status=DraftStatus.CONFIRMED.value, updated_at=utcnow())
+        .returning(drafts.c.customer_id, drafts.c.thread_id)
+    ).one_or_none()
+    if claimed is None:
         return _explain_unclaimed(session, draft_id, key)
-    customer_id, thread_id = session.execute(
-        select(Draft.customer_id, Draft.thread_id).where(Draft.draft_id == draft_id)
-    ).one()
+    customer_id, thread_id = claimed
     lines = session.execute(
-        select(DraftLine.product_id, DraftLine.quantity)
-        .where(DraftLine.draft_id == draft_id)
-        .order_by(DraftLine.product_id)
+        select(draft_lines.c.product_id, draft_lines.c.quantity)
+        .where(draft_lines.c.draft_id == draft_id)
+        .order_by(draft_lines.c.product_id)
     ).all()
     if customer_id is None:
         raise EmptyDraft("The draft has no customer yet; say who the order is for.")
     if not lines:
         raise EmptyDraft("The draft has no lines; there is nothing to confirm.")
-    sold = [
-        (product_id, quantity, _take_stock(session, product_id, quantity))
-        for product_id, quantity in lines
-    ]
-    total = sum((price * quantity for _, quantity, price in sold), Decimal("0")).quantize(CENT)
-    order_id = session.execute(
-        insert(Order)
+    sold = [_take_stock(session, product_id, quantity) for product_id, quantity in lines]
+    total = sum((line.line_total for line in sold), Decimal("0")).quantize(CENT)
+    order_id, created_at = session.execute(
+        insert(orders)
         .values(
             customer_id=customer_id,
-            status=OrderStatus.CONFIRMED,
+            status=OrderStatus.CONFIRMED.value,
             total=total,
             idempotency_key=key,
             thread_id=thread_id,
+            draft_id=draft_id,
             created_by=created_by,
+            created_at=utcnow(),
         )
-        .returning(Order.order_id)
-    ).scalar_one()
+        .returning(orders.c.order_id, orders.c.created_at)
+    ).one()
     session.execute(
-        insert(OrderLine),
+        insert(order_lines),
         [
-            {"order_id": order_id, "product_id": pid, "quantity": qty, "unit_price": price}
-            for pid, qty, price in sold
+            {
+                "order_id": order_id,
+                "product_id": line.product_id,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "discount": Decimal("0"),
+            }
+            for line in sold
         ],
     )
-    session.execute(
-        update(Draft)
-        .where(Draft.draft_id == draft_id)
-        .values(order_id=order_id)
-        .execution_options(synchronize_session=False)
+    customer_name = session.scalar(
+        select(customers.c.company_name).where(customers.c.customer_id == customer_id)
     )
-    return order_id
+    return OrderView(
+        order_id=order_id,
+        customer_id=customer_id,
+        customer_name=customer_name,
+        status=OrderStatus.CONFIRMED.value,
+        created_at=created_at,
+        total=total,
+        lines=sold,
+        created_by=created_by,
+    )
 
 
-def _take_stock(session: Session, product_id: int, quantity: int) -> Decimal:
-    """Decrement stock if enough is there; return the catalog price. Raises Unavailable."""
-    price = session.execute(
-        update(Product)
+def _take_stock(session: Session, product_id: int, quantity: int) -> OrderLineView:
+    """Decrement stock if enough is there, at the catalog price. Raises Unavailable."""
+    row = session.execute(
+        update(products)
         .where(
-            Product.product_id == product_id,
-            Product.units_in_stock >= quantity,
-            Product.discontinued.is_(False),
+            products.c.product_id == product_id,
+            products.c.units_in_stock >= quantity,
+            products.c.discontinued.is_(False),
         )
-        .values(units_in_stock=Product.units_in_stock - quantity)
-        .returning(Product.unit_price)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if price is not None:
-        return price
+        .values(units_in_stock=products.c.units_in_stock - quantity)
+        .returning(products.c.unit_price, products.c.name)
+    ).one_or_none()
+    if row is not None:
+        price, name = row
+        return OrderLineView(
+            product_id=product_id,
+            product_name=name,
+            quantity=quantity,
+            unit_price=price,
+            discount=Decimal("0"),
+            line_total=(price * quantity).quantize(CENT),
+        )
     name, in_stock, discontinued = session.execute(
-        select(Product.name, Product.units_in_stock, Product.discontinued).where(
-            Product.product_id == product_id
+        select(products.c.name, products.c.units_in_stock, products.c.discontinued).where(
+            products.c.product_id == product_id
         )
     ).one()
     if discontinued:
@@ -157,17 +184,14 @@ def _take_stock(session: Session, product_id: int, quantity: int) -> Decimal:
 
 
 def _explain_unclaimed(session: Session, draft_id: int, key: str) -> int:
-    row = session.execute(
-        select(Draft.status, Draft.order_id).where(Draft.draft_id == draft_id)
-    ).one_or_none()
-    if row is None:
+    status = session.scalar(select(drafts.c.status).where(drafts.c.draft_id == draft_id))
+    if status is None:
         raise DraftNotFound(draft_id)
-    status, order_id = row
-    if (
-        order_id is not None
-        and session.scalar(select(Order.idempotency_key).where(Order.order_id == order_id)) == key
-    ):
-        return order_id  # a concurrent retry with this key won the race
-    if status is DraftStatus.CONFIRMED:
+    order_id, order_key = session.execute(
+        select(orders.c.order_id, orders.c.idempotency_key).where(orders.c.draft_id == draft_id)
+    ).one_or_none() or (None, None)
+    if order_id is not None and order_key == key:
+        return order_id  # a retry with this key (maybe concurrent) already confirmed it
+    if order_id is not None:
         raise DraftClosed(f"Draft {draft_id} was already confirmed as order {order_id}.")
-    raise DraftClosed(f"Draft {draft_id} was {status.value}; start a new one.")
+    raise DraftClosed(f"Draft {draft_id} was {status}; start a new one.")
