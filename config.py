@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     chroma_host: str | None = None
     chroma_port: int = Field(default=8000, ge=1, le=65535)
     chroma_ssl: bool = False
+    embedding_batch_size: int = Field(default=64, ge=1, le=4096)
+    embedding_threads: int = Field(default=0, ge=0, le=256)
 
     # Chat model
     llm_provider: Literal["offline", "openai"] | None = None

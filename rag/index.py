@@ -1,0 +1,53 @@
+"""CLI: `python -m rag.index` syncs the Chroma catalog collection with the products in SQL.
+
+Uses DATABASE_URL and CHROMA_PATH / CHROMA_HOST from Settings, draws progress with tqdm
+and prints what changed (added, updated, removed, unchanged). Safe to run any time: an
+unchanged catalog embeds nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from tqdm import tqdm
+
+from config import ConfigError, configure_logging, get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    try:
+        configure_logging(get_settings())
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    from db.engine import get_db_engine
+    from rag.catalog_index import get_catalog_collection, sync_catalog
+    from rag.chroma import chroma_location, get_chroma_client
+
+    started = time.perf_counter()
+    try:
+        collection = get_catalog_collection(get_chroma_client())
+    except Exception as error:  # noqa: BLE001 - a CLI reports, it does not trace back
+        print(f"Chroma unavailable at {chroma_location(get_settings())}: {error}", file=sys.stderr)
+        return 1
+    with tqdm(total=0, unit="product", desc="embedding") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        report = sync_catalog(engine=get_db_engine(), collection=collection, progress=progress)
+    print(
+        f"Catalog index: {report.added} added, {report.updated} updated, "
+        f"{report.removed} removed, {report.unchanged} unchanged "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
