@@ -17,6 +17,7 @@ import chromadb
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 
+import rag.embeddings  # noqa: F401 - registers the embedding function collections name
 from config import Settings, get_settings
 
 log = logging.getLogger(__name__)
