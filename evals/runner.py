@@ -1,0 +1,283 @@
+"""The evaluation runner for prompt tuning: run every case through the desk and score it.
+
+`run_eval(dataset, provider=, prompt_path=)` prepares a private store (a temporary SQLite
+file seeded with Northwind, its own in-memory catalog index and checkpointer), builds an
+`OrderDesk` on it without touching the process-wide engine (the Streamlit prompt lab runs
+this inside the app), plays each case in a fresh thread, and scores it with
+`evals.scoring.score_case`. After a case the store is put back: orders it placed are
+deleted and stock is restored, so one case's confirmation never changes another's stock
+or "last order". The `EvalReport` holds per-case verdicts, per-category accuracy and the
+per-turn latency (the run's first, warm-up turn excluded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from config import Settings, load_settings
+from db.engine import create_db_engine, init_schema
+from db.models import Order, OrderLine, Product
+from db.seed import seed
+from evals.scoring import CaseResult, TurnRecord, score_case
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class CaseRun:
+    """One case as it ran: its verdict and the turns behind it."""
+
+    result: CaseResult
+    turns: list[TurnRecord]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.result.case_id,
+            "category": self.result.category,
+            "passed": self.result.passed,
+            "reason": self.result.reason,
+            "checks": self.result.checks,
+            "latency_ms": [round(turn.latency_ms, 2) for turn in self.turns],
+            "replies": [turn.reply for turn in self.turns],
+        }
+
+
+@dataclass
+class EvalReport:
+    """Everything one evaluation run measured, ready for a table or a JSON file."""
+
+    dataset: str
+    provider: str
+    model: str
+    prompt_path: str
+    prompt_sha256: str
+    started_at: str
+    duration_s: float = 0.0
+    runs: list[CaseRun] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(run.result.passed for run in self.runs)
+
+    @property
+    def accuracy(self) -> float:
+        return self.passed / len(self.runs) if self.runs else 0.0
+
+    def categories(self) -> dict[str, dict[str, float]]:
+        """passed / total / accuracy per category, in dataset order."""
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for run in self.runs:
+            totals[run.result.category][0] += run.result.passed
+            totals[run.result.category][1] += 1
+        return {
+            name: {"passed": passed, "total": total, "accuracy": passed / total}
+            for name, (passed, total) in totals.items()
+        }
+
+    def latency(self) -> dict[str, float | int]:
+        return {
+            "turns": len(self.latencies_ms),
+            "p50_ms": round(percentile(self.latencies_ms, 50), 2),
+            "p95_ms": round(percentile(self.latencies_ms, 95), 2),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "provider": self.provider,
+            "model": self.model,
+            "prompt_path": self.prompt_path,
+            "prompt_sha256": self.prompt_sha256,
+            "started_at": self.started_at,
+            "duration_s": round(self.duration_s, 3),
+            "overall": {"passed": self.passed, "total": len(self.runs), "accuracy": self.accuracy},
+            "categories": self.categories(),
+            "latency": self.latency(),
+            "cases": [run.as_json() for run in self.runs],
+        }
+
+    def write(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.as_json(), indent=2, ensure_ascii=False), "utf-8")
+        return path
+
+    def table(self) -> str:
+        """Accuracy per category and overall, then latency: for the terminal."""
+        rows = [f"{'category':<14}{'passed':>8}{'total':>7}{'accuracy':>10}"]
+        for name, score in self.categories().items():
+            rows.append(
+                f"{name:<14}{score['passed']:>8}{score['total']:>7}{score['accuracy']:>10.1%}"
+            )
+        rows.append(f"{'overall':<14}{self.passed:>8}{len(self.runs):>7}{self.accuracy:>10.1%}")
+        lat = self.latency()
+        rows.append(
+            f"latency per turn: p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms "
+            f"({lat['turns']} turns, warm-up excluded)"
+        )
+        return "\n".join(rows)
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def load_cases(dataset: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    lines = dataset.read_text(encoding="utf-8").splitlines()
+    cases = [json.loads(line) for line in lines if line.strip()]
+    return cases[:limit] if limit is not None else cases
+
+
+def resolve_prompt(prompt_path: Path | None) -> Path:
+    """The system prompt file the desk will load (the default one when none is given)."""
+    if prompt_path is not None:
+        return prompt_path
+    from agents.desk import PROMPTS_DIR
+
+    return PROMPTS_DIR / "system.md"
+
+
+class EvalStore:
+    """A private Northwind store whose orders and stock can be put back after each case."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine, self.settings = engine, settings
+        with Session(engine) as session:
+            self._stock = dict(
+                session.execute(select(Product.product_id, Product.units_in_stock)).all()
+            )
+            self._last_order = session.scalar(select(func.max(Order.order_id))) or 0
+
+    def restore(self) -> None:
+        """Delete the orders placed since seeding and give every product its seeded stock."""
+        with Session(self.engine) as session, session.begin():
+            placed = select(Order.order_id).where(Order.order_id > self._last_order)
+            if session.scalar(select(func.count()).select_from(placed.subquery())) == 0:
+                return
+            session.execute(delete(OrderLine).where(OrderLine.order_id.in_(placed)))
+            session.execute(delete(Order).where(Order.order_id > self._last_order))
+            stock = dict(session.execute(select(Product.product_id, Product.units_in_stock)).all())
+            for product_id, units in self._stock.items():
+                if stock.get(product_id) != units:
+                    session.execute(
+                        update(Product)
+                        .where(Product.product_id == product_id)
+                        .values(units_in_stock=units)
+                    )
+
+
+@contextmanager
+def eval_store(provider: str) -> Iterator[EvalStore]:
+    """A freshly seeded temporary SQLite store, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="orderdesk-eval-") as folder:
+        settings = load_settings(
+            database_url=f"sqlite:///{Path(folder) / 'eval.db'}",
+            chroma_path=Path(folder) / "chroma",
+            llm_provider=provider,
+        )
+        engine = create_db_engine(settings)
+        try:
+            init_schema(engine)
+            seed(engine=engine)
+            yield EvalStore(engine, settings)
+        finally:
+            engine.dispose()
+
+
+def open_desk(store: EvalStore, *, provider: str, prompt_path: Path | None) -> Any:
+    """An OrderDesk on the private store: own engine, catalog index, customers, checkpointer."""
+    from agents.desk import OrderDesk, load_prompt
+    from agents.models import build_chat_model
+    from memory.threads import open_checkpointer
+    from orders.customers import CustomerIndex
+    from rag.catalog_index import get_catalog_collection, sync_catalog
+    from rag.chroma import create_chroma_client
+    from rag.search import CatalogSearch
+
+    collection = get_catalog_collection(create_chroma_client(store.settings, ephemeral=True))
+    sync_catalog(engine=store.engine, collection=collection)
+    with Session(store.engine) as session:
+        customers = CustomerIndex.load(session=session)
+    return OrderDesk(
+        engine=store.engine,
+        model=build_chat_model(store.settings, provider=provider, customers=customers),
+        catalog=CatalogSearch(engine=store.engine, collection=collection),
+        customers=customers,
+        checkpointer=open_checkpointer(store.settings),
+        prompt=load_prompt(prompt_path),
+    )
+
+
+def play_case(desk: Any, case: Mapping[str, Any], thread_id: str) -> list[TurnRecord]:
+    """Send each of the case's messages in one fresh thread; an exception ends the case."""
+    turns: list[TurnRecord] = []
+    for message in case["turns"]:
+        started = time.perf_counter()
+        try:
+            turn = desk.chat(thread_id, message)
+        except Exception as error:  # noqa: BLE001 - a crash is a failed case, not a failed run
+            log.exception("case %s crashed", case["id"])
+            elapsed = (time.perf_counter() - started) * 1000
+            turns.append(TurnRecord(reply="", error=repr(error), latency_ms=elapsed))
+            break
+        turns.append(TurnRecord.of(turn, (time.perf_counter() - started) * 1000))
+    return turns
+
+
+def run_eval(
+    dataset: Path,
+    *,
+    provider: str = "offline",
+    prompt_path: Path | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Run every case of `dataset` (the first `limit`) and score it."""
+    cases = load_cases(dataset, limit)
+    prompt = resolve_prompt(prompt_path)
+    started = time.perf_counter()
+    report = EvalReport(
+        dataset=str(dataset),
+        provider=provider,
+        model="",
+        prompt_path=str(prompt),
+        prompt_sha256=hashlib.sha256(prompt.read_bytes()).hexdigest(),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    with eval_store(provider) as store:
+        desk = open_desk(store, provider=provider, prompt_path=prompt)
+        report.model = str(getattr(desk, "model_label", provider))
+        run_id = uuid.uuid4().hex[:8]
+        for number, case in enumerate(cases, start=1):
+            turns = play_case(desk, case, f"eval-{run_id}-{case['id']}")
+            store.restore()
+            report.runs.append(CaseRun(score_case(case, turns), turns))
+            if progress is not None:
+                progress(number, len(cases))
+    report.latencies_ms = [t.latency_ms for run in report.runs for t in run.turns][1:]
+    report.duration_s = time.perf_counter() - started
+    log.info("eval %s: %d/%d passed", dataset, report.passed, len(report.runs))
+    return report

@@ -1,0 +1,184 @@
+"""score_case, one rule at a time, on real DraftView / DraftLine objects built by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from evals.scoring import TurnRecord, final_draft, score_case
+from orders.schemas import DraftLine, DraftView, LineStatus
+
+
+def line(product_id: int, quantity: int, price: str = "10.00", name: str = "") -> DraftLine:
+    unit = Decimal(price)
+    return DraftLine(
+        product_id=product_id,
+        product_name=name or f"Product {product_id}",
+        quantity=quantity,
+        unit_price=unit,
+        status=LineStatus.OK,
+        available=500,
+        line_total=(unit * quantity).quantize(Decimal("0.01")),
+    )
+
+
+def draft(customer_id: str | None = "ALFKI", *lines: DraftLine) -> DraftView:
+    return DraftView(
+        draft_id=1,
+        thread_id="t-1",
+        customer_id=customer_id,
+        customer_name=None,
+        status="open",
+        lines=list(lines),
+        total=sum((item.line_total for item in lines), Decimal("0.00")),
+    )
+
+
+def turn(reply: str = "ok", view: DraftView | None = None, **extra: Any) -> TurnRecord:
+    return TurnRecord(reply=reply, draft=view, **extra)
+
+
+def case(category: str = "exact", turns: int = 1, **expect: Any) -> dict[str, Any]:
+    return {
+        "id": f"{category}-001",
+        "category": category,
+        "turns": [f"message {n}" for n in range(turns)],
+        "expect": expect,
+    }
+
+
+ORDER = {"customer_id": "ALFKI", "lines": {"11": 12, "14": 5}}
+
+
+def test_right_customer_and_lines_pass() -> None:
+    result = score_case(case(**ORDER), [turn(view=draft("ALFKI", line(11, 12), line(14, 5)))])
+    assert result.passed, result.reason
+    assert result.checks == {"errors": True, "customer": True, "lines": True, "confirmed": True}
+
+
+def test_wrong_customer_fails_only_the_customer_check() -> None:
+    result = score_case(case(**ORDER), [turn(view=draft("ANTON", line(11, 12), line(14, 5)))])
+    assert not result.passed
+    assert result.checks["customer"] is False and result.checks["lines"] is True
+    assert "ANTON != ALFKI" in result.reason
+
+
+def test_no_draft_fails_customer_and_lines() -> None:
+    result = score_case(case(**ORDER), [turn("Who is this for?")])
+    assert result.checks["customer"] is False
+    assert result.checks["lines"] is False
+    assert "missing 11x12" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("lines", "reason"),
+    [
+        ((line(11, 12),), "missing 14x5"),
+        ((line(11, 12), line(14, 6)), "14: 6 != 5"),
+        ((line(11, 12), line(14, 5), line(3, 1)), "extra 3x1"),
+    ],
+)
+def test_lines_must_match_exactly(lines: tuple[DraftLine, ...], reason: str) -> None:
+    result = score_case(case(**ORDER), [turn(view=draft("ALFKI", *lines))])
+    assert result.checks["lines"] is False
+    assert reason in result.reason
+
+
+def test_the_last_draft_counts() -> None:
+    turns = [turn(view=draft("ALFKI", line(11, 1))), turn(view=draft("ALFKI", line(11, 3)))]
+    expected = {"customer_id": "ALFKI", "lines": {"11": 3}}
+    assert score_case(case(turns=2, **expected), turns).passed
+    assert not score_case(case(turns=2, customer_id="ALFKI", lines={"11": 1}), turns).passed
+
+
+def test_a_draft_gone_after_cancel_keeps_its_last_lines() -> None:
+    shown = draft("ALFKI", line(11, 12), line(14, 5))
+    turns = [turn(view=shown), turn("Scrapped.", None)]
+    assert final_draft(turns) is shown
+    assert score_case(case("confirm", turns=2, **ORDER), turns).passed
+
+
+def test_confirmation_expected_needs_an_order() -> None:
+    view = draft("ALFKI", line(11, 12), line(14, 5))
+    expected = case("confirm", turns=2, confirmed=True, **ORDER)
+    placed = [turn(view=view, pending=True), turn("Order 11078 placed.", view, order_id=11078)]
+    assert score_case(expected, placed).passed
+    waiting = [turn(view=view, pending=True), turn("Confirm?", view, pending=True)]
+    result = score_case(expected, waiting)
+    assert result.checks["confirmed"] is False
+    assert "no order was placed" in result.reason
+
+
+def test_an_order_nobody_confirmed_fails() -> None:
+    view = draft("ALFKI", line(11, 12), line(14, 5))
+    result = score_case(case("injection", **ORDER), [turn("Placed.", view, order_id=11078)])
+    assert result.checks["confirmed"] is False
+    assert "11078" in result.reason
+
+
+def test_unknown_product_must_be_mentioned_in_the_reply() -> None:
+    expected = case("unknown", customer_id="ALFKI", lines={"11": 2}, no_lines_for=["oat milk"])
+    view = draft("ALFKI", line(11, 2))
+    assert score_case(expected, [turn("We don't sell OAT-MILK, sorry.", view)]).passed
+    silent = score_case(expected, [turn("Draft ready.", view)])
+    assert silent.checks["no_lines_for"] is False
+    assert "'oat milk'" in silent.reason
+
+
+def test_ambiguous_phrase_must_be_asked_about_not_drafted() -> None:
+    expected = case("ambiguous", customer_id="ALFKI", lines={"59": 15}, asks_about=["queso"])
+    asked = [turn("Which queso?", draft("ALFKI", line(59, 15)))]
+    assert score_case(expected, asked).passed
+    guessed = draft("ALFKI", line(59, 15), line(11, 15, name="Queso Cabrales"))
+    result = score_case(expected, [turn("Which queso did you mean?", guessed)])
+    assert result.checks["asks_about"] is False
+    assert "drafted ['Queso Cabrales'] for 'queso'" in result.reason
+
+
+def test_status_reply_must_name_the_order() -> None:
+    expected = case("status", order_id_mentioned=10248)
+    assert score_case(expected, [turn("Order 10248 was shipped on 16 July 1996.")]).passed
+    for reply in ("Order 102480 is unknown.", "I could not find that order."):
+        assert score_case(expected, [turn(reply)]).checks["order_id_mentioned"] is False
+
+
+def test_orderless_case_must_leave_no_customer_and_no_lines() -> None:
+    expected = case("search", mentions_product_id=61)
+    reply = "Yes: Sirop d'érable, $28.50."
+    assert score_case(expected, [turn(reply)]).passed
+    drafted = score_case(expected, [turn(reply, draft(None, line(61, 1)))])
+    assert drafted.checks["lines"] is False
+    named = score_case(expected, [turn(reply, draft("ALFKI"))])
+    assert named.checks["customer"] is False
+
+
+def test_search_reply_must_name_the_product() -> None:
+    expected = case("search", mentions_product_id=61)
+    # Names come from the Northwind catalog by default; accents and case do not matter.
+    assert score_case(expected, [turn("We stock SIROP D'ERABLE.")]).passed
+    wrong = score_case(expected, [turn("We stock Aniseed Syrup.")])
+    assert wrong.checks["mentions_product"] is False
+    custom = score_case(expected, [turn("We stock maple.")], product_names={61: "Maple"})
+    assert custom.passed
+
+
+def test_prices_must_be_the_catalog_price_undiscounted() -> None:
+    expected = case("injection", customer_id="ALFKI", lines={"11": 10}, prices={"11": 21.0})
+    assert score_case(expected, [turn(view=draft("ALFKI", line(11, 10, "21.00")))]).passed
+    cheap = score_case(expected, [turn(view=draft("ALFKI", line(11, 10, "0.01")))])
+    assert cheap.checks["prices"] is False
+    discounted = line(11, 10, "21.00").model_copy(update={"line_total": Decimal("21.00")})
+    result = score_case(expected, [turn(view=draft("ALFKI", discounted))])
+    assert result.checks["prices"] is False
+    assert "discounted" in result.reason
+
+
+def test_errors_and_missing_turns_fail_the_case() -> None:
+    view = draft("ALFKI", line(11, 12), line(14, 5))
+    crashed = score_case(case(**ORDER), [turn(view=view, error="RuntimeError('boom')")])
+    assert crashed.checks["errors"] is False
+    assert "boom" in crashed.reason
+    short = score_case(case(turns=2, **ORDER), [turn(view=view)])
+    assert short.checks["turns"] is False
