@@ -83,6 +83,9 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     category: Mapped[str] = mapped_column(String(60))
     quantity_per_unit: Mapped[str | None] = mapped_column(String(60))
+    # What the product is, in plain English ("Japanese dried kelp seaweed" for Konbu):
+    # staff describe products far more often than they spell their catalog names.
+    description: Mapped[str | None] = mapped_column(String(300))
     unit_price: Mapped[Decimal] = mapped_column(Money)
     units_in_stock: Mapped[int] = mapped_column(default=0)
     discontinued: Mapped[bool] = mapped_column(default=False)

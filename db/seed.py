@@ -57,12 +57,17 @@ def northwind_customers() -> list[dict[str, object]]:
 
 
 def northwind_products() -> list[dict[str, object]]:
+    descriptions = {
+        int(row["product_id"]): row["description"]
+        for row in read_csv(DATA_DIR / "northwind" / "descriptions.csv")
+    }
     return [
         {
             "product_id": int(row["product_id"]),
             "name": row["product_name"],
             "category": row["category"],
             "quantity_per_unit": row["quantity_per_unit"] or None,
+            "description": descriptions.get(int(row["product_id"])),
             "unit_price": Decimal(row["unit_price"]),
             "units_in_stock": int(row["units_in_stock"]),
             "discontinued": row["discontinued"] == "1",

@@ -149,6 +149,14 @@ def open_draft_for_thread(*, session: Session, thread_id: str) -> DraftView | No
     return draft_view(session, draft) if draft else None
 
 
+def latest_draft_for_thread(*, session: Session, thread_id: str) -> DraftView | None:
+    """The conversation's newest draft whatever its status (open, confirmed or discarded)."""
+    draft = session.scalars(
+        select(Draft).where(Draft.thread_id == thread_id).order_by(Draft.draft_id.desc()).limit(1)
+    ).first()
+    return draft_view(session, draft) if draft else None
+
+
 def set_customer(*, session: Session, draft_id: int, customer_id: str) -> DraftView:
     draft = _open_draft(session, draft_id)
     draft.customer_id = _check_customer(session, customer_id)

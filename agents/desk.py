@@ -1,0 +1,320 @@
+"""OrderDesk: the one facade the UI, the API, the CLI and the evaluations talk to.
+
+`OrderDesk.open()` builds everything from Settings: the engine, catalog search (synced
+to Chroma), the customer index, the chat model, and a LangGraph agent (LangChain
+`create_agent`) whose threads persist in the database through a checkpointer.
+`chat(thread_id, message)` runs one turn and returns a `Turn`. `confirm_order` is gated
+by human-in-the-loop: it runs only when the user approves - with `approve()` (the UI's
+Confirm button) or with a message that is itself an approval ("yes", "confirm it"),
+which the facade, not the model, recognises.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain.agents import create_agent
+from langchain.agents.middleware import HumanInTheLoopMiddleware, ModelRequest, dynamic_prompt
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langgraph.types import Command
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from agents.models import build_chat_model, describe_model
+from agents.offline.grammar import clean, is_approval
+from agents.tools import TOOLS, DeskContext, draft_json
+from config import Settings, get_settings
+from db.engine import get_db_engine
+from memory.threads import open_checkpointer
+from orders.customers import CustomerIndex
+from orders.drafts import latest_draft_for_thread, open_draft_for_thread
+from orders.schemas import DraftView
+from rag.search import CatalogSearch
+
+log = logging.getLogger(__name__)
+
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+MAX_MESSAGE_CHARS = 4_000
+APPROVE = {"decisions": [{"type": "approve"}]}
+
+
+@dataclass
+class ToolStep:
+    """One tool call of a turn, for the UI's step list and the CLI's --json."""
+
+    name: str
+    args: dict[str, Any]
+    result: Any = None
+
+
+@dataclass
+class Turn:
+    reply: str
+    draft: DraftView | None = None
+    order_id: int | None = None
+    pending: bool = False
+    steps: list[ToolStep] = field(default_factory=list)
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "reply": self.reply,
+            "draft": self.draft.model_dump(mode="json") if self.draft else None,
+            "order_id": self.order_id,
+            "pending": self.pending,
+            "tool_calls": [step.__dict__ for step in self.steps],
+            "error": self.error,
+        }
+
+
+def load_prompt(path: Path | None = None) -> str:
+    return (path or PROMPTS_DIR / "system.md").read_text(encoding="utf-8")
+
+
+class OrderDesk:
+    """Order taking over chat: one instance per process, shared by every conversation."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        model: BaseChatModel,
+        catalog: CatalogSearch,
+        customers: CustomerIndex,
+        checkpointer: Any,
+        prompt: str,
+    ) -> None:
+        self.engine, self.catalog, self.customers = engine, catalog, customers
+        self.model_label = describe_model(model)
+        self._checkpointer = checkpointer
+        self._prompt = prompt
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self.agent = create_agent(
+            model,
+            tools=TOOLS,
+            middleware=[
+                self._prompt_with_draft(),
+                HumanInTheLoopMiddleware(
+                    interrupt_on={"confirm_order": {"allowed_decisions": ["approve", "reject"]}},
+                    description_prefix="Confirm this order",
+                ),
+            ],
+            context_schema=DeskContext,
+            checkpointer=checkpointer,
+        )
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        settings: Settings | None = None,
+        provider: str | None = None,
+        prompt_path: Path | None = None,
+        sync_catalog: bool = True,
+    ) -> OrderDesk:
+        """Everything from Settings: engine, search, customers, model, checkpointer."""
+        settings = settings or get_settings()
+        engine = get_db_engine()
+        catalog = CatalogSearch(engine=engine)
+        if sync_catalog:
+            _sync_catalog_index(engine)
+        with Session(engine) as session:
+            customers = CustomerIndex.load(session=session)
+        model = build_chat_model(settings, provider=provider, customers=customers)
+        return cls(
+            engine=engine,
+            model=model,
+            catalog=catalog,
+            customers=customers,
+            checkpointer=open_checkpointer(settings),
+            prompt=load_prompt(prompt_path),
+        )
+
+    # --- public API -----------------------------------------------------------------------
+
+    def chat(self, thread_id: str, message: str, *, user: str | None = None) -> Turn:
+        """Run one turn of `thread_id` with the user's `message`."""
+        text = clean(message or "")
+        if not text:
+            return self._turn(thread_id, [], reply="Please type an order or a question.")
+        if len(text) > MAX_MESSAGE_CHARS:
+            return self._turn(
+                thread_id,
+                [],
+                reply=f"That message is too long ({len(text):,} characters; the limit is "
+                f"{MAX_MESSAGE_CHARS:,}). Please send the order in smaller parts.",
+            )
+        with self._thread_lock(thread_id):
+            return self._run_turn(thread_id, text, user)
+
+    def approve(self, thread_id: str, *, user: str | None = None) -> Turn:
+        """The Confirm button: commit the thread's draft (once, however often it is pressed)."""
+        with self._thread_lock(thread_id):
+            if self._pending_interrupt(thread_id):
+                return self._invoke(thread_id, Command(resume=APPROVE), user)
+            return self._run_turn(thread_id, "yes, confirm the order", user)
+
+    def reject(self, thread_id: str, *, user: str | None = None) -> Turn:
+        """The Cancel button: do not confirm, and discard the thread's open draft."""
+        with self._thread_lock(thread_id):
+            self._clear_interrupt(thread_id, user)
+            return self._run_turn(thread_id, "cancel", user)
+
+    def current_draft(self, thread_id: str) -> DraftView | None:
+        with Session(self.engine) as session:
+            return open_draft_for_thread(session=session, thread_id=thread_id)
+
+    def history(self, thread_id: str) -> list[BaseMessage]:
+        state = self.agent.get_state(self._config(thread_id))
+        return list(state.values.get("messages", [])) if state and state.values else []
+
+    # --- turns --------------------------------------------------------------------------
+
+    def _run_turn(self, thread_id: str, text: str, user: str | None) -> Turn:
+        approval = is_approval(text)
+        if self._pending_interrupt(thread_id):
+            if approval:
+                return self._invoke(thread_id, Command(resume=APPROVE), user)
+            self._clear_interrupt(thread_id, user)
+        turn = self._invoke(thread_id, {"messages": [HumanMessage(text)]}, user)
+        if approval and self._pending_interrupt(thread_id):
+            # The user's own words were the approval: the facade resumes, not the model.
+            resumed = self._invoke(thread_id, Command(resume=APPROVE), user)
+            asked = [step for step in turn.steps if step.result is not None]
+            resumed.steps = asked + resumed.steps
+            return resumed
+        return turn
+
+    def _invoke(self, thread_id: str, payload: Any, user: str | None) -> Turn:
+        config = self._config(thread_id)
+        before = len(self.history(thread_id))
+        try:
+            result = self.agent.invoke(payload, config, context=self._context(thread_id, user))
+        except Exception as error:  # the model or a tool failed: say so, keep the thread
+            log.exception("turn failed in thread %s", thread_id)
+            return self._turn(
+                thread_id,
+                [],
+                reply="Sorry, something went wrong while handling that message "
+                f"({type(error).__name__}). Your draft is unchanged; please try again.",
+                error=str(error),
+            )
+        return self._turn(thread_id, result.get("messages", [])[before:])
+
+    def _turn(
+        self,
+        thread_id: str,
+        messages: list[BaseMessage],
+        *,
+        reply: str | None = None,
+        error: str | None = None,
+    ) -> Turn:
+        steps = _steps(messages)
+        order_id = next(
+            (
+                step.result["order"]["order_id"]
+                for step in steps
+                if step.name == "confirm_order"
+                and isinstance(step.result, dict)
+                and "order" in step.result
+            ),
+            None,
+        )
+        texts = [str(m.content) for m in messages if isinstance(m, AIMessage) and m.content]
+        with Session(self.engine) as session:
+            draft = open_draft_for_thread(session=session, thread_id=thread_id)
+            if draft is None and order_id is not None:
+                draft = latest_draft_for_thread(session=session, thread_id=thread_id)
+        interrupted = self._pending_interrupt(thread_id)
+        return Turn(
+            reply=reply if reply is not None else "\n\n".join(texts) or _waiting(interrupted),
+            draft=draft,
+            order_id=order_id,
+            pending=interrupted or bool(draft and draft.status == "open" and draft.confirmable),
+            steps=steps,
+            error=error,
+        )
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _config(self, thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}}
+
+    def _context(self, thread_id: str, user: str | None) -> DeskContext:
+        return DeskContext(
+            engine=self.engine,
+            catalog=self.catalog,
+            customers=self.customers,
+            thread_id=thread_id,
+            user=user,
+        )
+
+    def _pending_interrupt(self, thread_id: str) -> bool:
+        state = self.agent.get_state(self._config(thread_id))
+        return bool(state and getattr(state, "interrupts", ()))
+
+    def _clear_interrupt(self, thread_id: str, user: str | None) -> None:
+        if self._pending_interrupt(thread_id):
+            reject = {"decisions": [{"type": "reject", "message": "The user did not confirm."}]}
+            self._invoke(thread_id, Command(resume=reject), user)
+
+    def _thread_lock(self, thread_id: str) -> threading.Lock:
+        # One turn at a time per thread: a double submit waits instead of interleaving.
+        with self._locks_guard:
+            return self._locks.setdefault(thread_id, threading.Lock())
+
+    def _prompt_with_draft(self) -> Any:
+        desk = self
+
+        @dynamic_prompt
+        def prompt_with_draft(request: ModelRequest) -> str:
+            context: DeskContext = request.runtime.context
+            with Session(desk.engine) as session:
+                draft = open_draft_for_thread(session=session, thread_id=context.thread_id)
+            current = json.dumps(draft_json(draft), default=str) if draft else "null"
+            return f"{desk._prompt}\n\n## Current draft\n<draft>{current}</draft>\n"
+
+        return prompt_with_draft
+
+
+def _steps(messages: list[BaseMessage]) -> list[ToolStep]:
+    """Tool calls in `messages` with their results; a result whose call was made in an
+    earlier invoke (a resumed approval) is listed under its tool's name."""
+    steps: dict[str, ToolStep] = {}
+    for message in messages:
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                steps[call["id"]] = ToolStep(call["name"], dict(call["args"]))
+        elif isinstance(message, ToolMessage):
+            step = steps.setdefault(message.tool_call_id, ToolStep(message.name or "tool", {}))
+            step.result = _parse(message.content)
+    return list(steps.values())
+
+
+def _parse(content: Any) -> Any:
+    try:
+        return json.loads(content) if isinstance(content, str) else content
+    except json.JSONDecodeError:
+        return content
+
+
+def _waiting(interrupted: bool) -> str:
+    return "Waiting for your approval to confirm the order." if interrupted else ""
+
+
+def _sync_catalog_index(engine: Engine) -> None:
+    """Embed new or changed products so semantic search sees the current catalog."""
+    try:
+        from rag.catalog_index import get_catalog_collection, sync_catalog
+        from rag.chroma import get_chroma_client
+
+        sync_catalog(engine=engine, collection=get_catalog_collection(get_chroma_client()))
+    except Exception as error:  # noqa: BLE001 - search falls back to lexical and says so
+        log.warning("catalog index not synced (Chroma unavailable?): %s", error)

@@ -1,0 +1,241 @@
+"""What the offline model says: replies written from tool results, plainly and briefly.
+
+Every figure in a reply (price, stock, total, order number) is copied from a tool result,
+which read it from the database; nothing here computes a price.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.offline.grammar import Ask
+
+GREETING = "Hello! Type an order, e.g. “Alfreds Futterkiste wants 12 Queso Cabrales and 5 tofu”."
+NOTHING_TO_CONFIRM = "There is no draft to confirm yet. Tell me the customer and what they want."
+NOTHING_TO_CANCEL = "There is no open draft to cancel."
+WHICH_CUSTOMER_FOR_REPEAT = "Which customer should I repeat the last order for?"
+SMALL_TALK = {
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "thank",
+    "you",
+    "please",
+    "pls",
+    "cheers",
+    "ok",
+    "okay",
+    "sorry",
+    "regards",
+    "best",
+    "morning",
+    "good",
+    "afternoon",
+    "evening",
+    "team",
+    "hope",
+    "well",
+    "customer",
+    "order",
+    "new",
+    "for",
+    "the",
+    "a",
+    "and",
+    "is",
+    "this",
+    "that",
+}
+
+
+def money(value: Any) -> str:
+    return f"${float(value):,.2f}"
+
+
+def _line(line: dict[str, Any]) -> str:
+    text = (
+        f"- {line['quantity']} × {line['product_name']} @ {money(line['unit_price'])}"
+        f" = {money(line['line_total'])}"
+    )
+    if line["status"] == "short_stock":
+        text += f" — ⚠ only {line['available']} in stock"
+    elif line["status"] == "discontinued":
+        text += " — ⚠ discontinued, cannot be sold"
+    return text
+
+
+def draft_reply(result: dict[str, Any] | None, notes: list[str]) -> str:
+    if not result or "error" in result:
+        error = (result or {}).get("error", "the draft could not be changed")
+        return "\n".join([f"I couldn't change the draft: {error}", *notes])
+    draft = result["draft"]
+    who = (
+        f"{draft['customer_name']} ({draft['customer_id']})"
+        if draft.get("customer_id")
+        else "a customer not named yet"
+    )
+    parts = [f"Draft order for {who}:"]
+    parts += [_line(line) for line in draft["lines"]] or ["- (no lines yet)"]
+    parts.append(f"Total: {money(draft['total'])}")
+    parts += notes
+    parts.append(_next_step(draft))
+    return "\n".join(parts)
+
+
+def _next_step(draft: dict[str, Any]) -> str:
+    if not draft.get("customer_id"):
+        return "Who is this order for?"
+    problems = [line for line in draft["lines"] if line["status"] != "ok"]
+    if not draft["lines"]:
+        return "What would they like?"
+    if problems:
+        return "Change or remove the flagged lines, then say “confirm”."
+    return "Say “yes” to confirm, or tell me what to change."
+
+
+def unresolved(ask: Ask, result: dict[str, Any]) -> str:
+    candidates = result.get("candidates") or []
+    if result.get("ambiguous") and candidates:
+        close = [c for c in candidates if c["score"] >= candidates[0]["score"] - 0.15][:4]
+        options = " or ".join(f"{c['name']} (#{c['product_id']})" for c in close)
+        return f"❓ Which one did you mean by “{ask.phrase}” ({ask.quantity}): {options}?"
+    suggestion = ", ".join(c["name"] for c in candidates[:3])
+    tail = f" Closest: {suggestion}." if suggestion else ""
+    return f"✗ I couldn't find “{ask.phrase}” in the catalog, so I left it out.{tail}"
+
+
+def bad_quantity(ask: Ask, limit: int) -> str:
+    shown = ask.raw_quantity or "no quantity"
+    if ask.quantity is None:
+        return f"✗ “{shown}” is not a whole number of units for “{ask.phrase}”; how many?"
+    if ask.quantity <= 0:
+        return f"✗ {ask.quantity} is not a quantity I can order for “{ask.phrase}”; how many?"
+    return (
+        f"✗ {ask.quantity:,} × “{ask.phrase}” is above the limit of {limit:,} units per line;"
+        " I left it out."
+    )
+
+
+def not_on_draft(phrase: str) -> str:
+    return f"“{phrase}” is not on the draft, so there was nothing to remove."
+
+
+def unclear_segment(segment: str) -> str:
+    return f"(I didn't understand “{segment}” as an order line: give a quantity and a product.)"
+
+
+def nothing_drafted(
+    notes: list[str], draft: dict[str, Any] | None, customer: dict[str, Any] | None = None
+) -> str:
+    head = (
+        f"Nothing was added for {customer['company_name']}."
+        if customer
+        else "I didn't change anything."
+    )
+    return "\n".join([head, *notes] if notes else [head, "Tell me a quantity and a product."])
+
+
+def did_not_understand(text: str, draft: dict[str, Any] | None) -> str:
+    if draft is not None:
+        return (
+            "I didn't catch a change to the draft. You can say e.g. “make the tofu 30”, "
+            "“drop the ikura”, “also 5 konbu”, “yes” to confirm or “cancel”."
+        )
+    return (
+        "I can take orders (“Alfreds wants 12 Queso Cabrales and 5 tofu”), look up an order "
+        "(“where is order 10248?”) or the catalog (“do we have any blue cheese?”)."
+    )
+
+
+def what_to_order(customer: dict[str, Any]) -> str:
+    return f"What would {customer['company_name']} ({customer['customer_id']}) like to order?"
+
+
+def cannot_confirm(draft: dict[str, Any]) -> str:
+    if not draft.get("customer_id"):
+        return "I can't confirm yet: who is this order for?"
+    if not draft.get("lines"):
+        return "I can't confirm an empty draft: what would they like?"
+    problems = [_line(line) for line in draft["lines"] if line["status"] != "ok"]
+    return "\n".join(["I can't confirm yet; these lines need a change first:", *problems])
+
+
+def confirmed(result: dict[str, Any] | None) -> str:
+    if not result or "order" not in result:
+        return f"The order was not placed: {(result or {}).get('error', 'unknown error')}"
+    order = result["order"]
+    return (
+        f"✅ Order {order['order_id']} confirmed for {order['customer_name']}: "
+        f"{len(order['lines'])} line(s), total {money(order['total'])}."
+    )
+
+
+def not_confirmed(draft: dict[str, Any] | None) -> str:
+    return "Not confirmed. The draft is still open: change it, confirm it or cancel it."
+
+
+def discarded(result: dict[str, Any] | None) -> str:
+    if result and "discarded_draft_id" in result:
+        return "Cancelled: the draft was discarded and nothing was ordered."
+    return f"Nothing to cancel: {(result or {}).get('error', '')}".strip()
+
+
+def order_cancelled(result: dict[str, Any] | None) -> str:
+    if not result or "order" not in result:
+        return f"I couldn't cancel it: {(result or {}).get('error', 'unknown error')}"
+    order = result["order"]
+    return f"Order {order['order_id']} is cancelled and its stock was returned."
+
+
+def status(result: dict[str, Any] | None, order_id: int | None) -> str:
+    if not result or "order" not in result:
+        return (result or {}).get("error") or f"I couldn't find order {order_id}."
+    order = result["order"]
+    lines = ", ".join(f"{line['quantity']} × {line['product_name']}" for line in order["lines"])
+    return (
+        f"Order {order['order_id']} for {order['customer_name']} ({order['customer_id']}), "
+        f"placed {order['created_at'][:10]}, is {order['status']}: {lines}. "
+        f"Total {money(order['total'])}."
+    )
+
+
+def search_answer(result: dict[str, Any] | None) -> str:
+    if not result or not result.get("candidates"):
+        return "I found nothing like that in the catalog."
+    head = (
+        f"Nothing in the catalog matches “{result['query']}” well. Closest:"
+        if result.get("no_match")
+        else f"For “{result['query']}” the catalog has:"
+    )
+    rows = []
+    for c in result["candidates"][:5]:
+        if c["discontinued"]:
+            stock = "discontinued"
+        elif c["units_in_stock"] > 0:
+            stock = f"{c['units_in_stock']} in stock"
+        else:
+            stock = "out of stock"
+        rows.append(
+            f"- {c['name']} (#{c['product_id']}, {c['quantity_per_unit'] or 'each'}): "
+            f"{money(c['unit_price'])}, {stock}"
+        )
+    degraded = (
+        ["(Semantic search is unavailable; these are spelling matches.)"]
+        if result.get("degraded")
+        else []
+    )
+    return "\n".join([head, *rows, *degraded])
+
+
+def repeated(result: dict[str, Any] | None, last: dict[str, Any] | None) -> str:
+    intro = (
+        f"Same as their last order, {last['order_id']} of {last['created_at'][:10]}:"
+        if last
+        else "Same as last time:"
+    )
+    return intro + "\n" + draft_reply(result, [])
+
+
+def no_previous_order(customer: dict[str, Any]) -> str:
+    return f"{customer['company_name']} has no previous order to repeat. What would they like?"

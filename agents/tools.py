@@ -1,0 +1,302 @@
+"""The agent's tools: thin typed wrappers over rag/ and orders/, documented for the model.
+
+Each tool takes only what a model can know (phrases, ids, quantities). Infrastructure -
+the database, the catalog search, the customer index, the conversation's thread id and
+the signed-in user - arrives through `runtime.context` (a `DeskContext`), never as a
+model argument. Results are JSON strings the model reads; refusals come back as
+`{"error": "..."}` with a message for people, and change nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from langchain.tools import ToolRuntime, tool
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from orders import drafts
+from orders.confirm import confirm_draft
+from orders.customers import CustomerIndex
+from orders.errors import OrderError
+from orders.history import cancel_order as cancel_confirmed_order
+from orders.history import order_status as read_order
+from orders.history import recent_orders as read_recent_orders
+from orders.schemas import DraftView, OrderView
+from rag.search import CatalogSearch, SearchResult
+
+
+@dataclass
+class DeskContext:
+    """What the tools need that the model must never supply."""
+
+    engine: Engine
+    catalog: CatalogSearch
+    customers: CustomerIndex
+    thread_id: str
+    user: str | None = None
+
+
+class LineInput(BaseModel):
+    product_id: int = Field(description="Catalog product id, from search_catalog")
+    quantity: int = Field(description="Number of units, a whole number of at least 1")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=_plain, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def draft_json(draft: DraftView) -> dict[str, Any]:
+    data = draft.model_dump(mode="json")
+    data["confirmable"] = draft.confirmable
+    return data
+
+
+@contextmanager
+def _unit_of_work(runtime: ToolRuntime[DeskContext]) -> Iterator[Session]:
+    with Session(runtime.context.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _refusals(func: Callable[..., str]) -> Callable[..., str]:
+    """Turn a domain refusal into {"error": ...} for the model instead of an exception."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> str:
+        try:
+            return func(*args, **kwargs)
+        except OrderError as error:
+            return _json({"error": str(error)})
+
+    return wrapper
+
+
+def search_result_json(result: SearchResult) -> dict[str, Any]:
+    return {
+        "query": result.query,
+        "ambiguous": result.ambiguous,
+        "no_match": result.no_match,
+        "degraded": result.degraded,
+        "candidates": [
+            {
+                "product_id": c.product_id,
+                "name": c.name,
+                "category": c.category,
+                "quantity_per_unit": c.quantity_per_unit,
+                "unit_price": str(c.unit_price),
+                "units_in_stock": c.units_in_stock,
+                "discontinued": c.discontinued,
+                "score": round(c.score, 3),
+            }
+            for c in result.candidates
+        ],
+    }
+
+
+@tool
+def search_catalog(query: str, runtime: ToolRuntime[DeskContext], k: int = 5) -> str:
+    """Find catalog products matching what the user wrote, by meaning and spelling.
+
+    Use it for every product phrase before drafting ("cajun seasoning", "mozarella",
+    "blue cheese"), and to answer questions about what is sold. `query` is the product
+    phrase only, without quantities or the customer. `k` (1-20) is how many candidates to
+    return. The result lists candidates best first with product_id, price and stock, and
+    says `ambiguous` (several fit: ask the user which) or `no_match` (nothing fits: tell
+    the user, offer the candidates as suggestions, never draft one of them unasked).
+    """
+    k = max(1, min(int(k), 20))
+    return _json(search_result_json(runtime.context.catalog.search(query, k=k)))
+
+
+@tool
+def find_customer(name_or_code: str, runtime: ToolRuntime[DeskContext]) -> str:
+    """Find the customer an order is for, by company name, short name, 5-letter code or contact.
+
+    Returns `match` (customer_id, company_name, contact, city, country) when one customer
+    fits, or `match: null` with `candidates` when none or several fit: then ask the user.
+    """
+    found = runtime.context.customers.lookup(name_or_code)
+    best = found.best if not found.ambiguous else None
+    return _json(
+        {
+            "query": name_or_code,
+            "match": best.__dict__ if best else None,
+            "ambiguous": found.ambiguous,
+            "candidates": [candidate.__dict__ for candidate in found.candidates[:5]],
+        }
+    )
+
+
+@tool
+@_refusals
+def draft_order(
+    customer_id: str | None, lines: list[LineInput], runtime: ToolRuntime[DeskContext]
+) -> str:
+    """Start a new draft order for this conversation, replacing any draft not yet confirmed.
+
+    `customer_id` is the 5-letter code from find_customer (null while unknown); `lines`
+    are product_id (from search_catalog) and quantity. Prices and stock always come from
+    the catalog; never pass or promise a price. The result is the draft with each line's
+    status: ok, short_stock (with `available`) or discontinued. Show it to the user and
+    ask them to confirm; do not confirm on their behalf.
+    """
+    with _unit_of_work(runtime) as session:
+        current = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
+        if current is not None:
+            drafts.discard_draft(session=session, draft_id=current.draft_id)
+        draft = drafts.create_draft(
+            session=session,
+            customer_id=customer_id,
+            lines=[line.model_dump() for line in lines],
+            thread_id=runtime.context.thread_id,
+        )
+        return _json({"draft": draft_json(draft)})
+
+
+@tool
+@_refusals
+def update_draft(
+    runtime: ToolRuntime[DeskContext],
+    set_quantities: list[LineInput] | None = None,
+    add: list[LineInput] | None = None,
+    remove: list[int] | None = None,
+    customer_id: str | None = None,
+) -> str:
+    """Change this conversation's open draft.
+
+    `set_quantities`: lines whose quantity becomes exactly this (added if missing), e.g.
+    "make the tofu 30". `add`: units to add to a line (new line if missing), e.g. "also
+    5 konbu". `remove`: product_ids to take off, e.g. "drop the ikura". `customer_id`:
+    change who the order is for. Returns the updated draft, or an error if there is none.
+    """
+    with _unit_of_work(runtime) as session:
+        draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
+        if draft is None:
+            return _json({"error": "There is no open draft in this conversation to change."})
+        draft_id = draft.draft_id
+        for line in set_quantities or []:
+            drafts.set_line(
+                session=session,
+                draft_id=draft_id,
+                product_id=line.product_id,
+                quantity=line.quantity,
+            )
+        for line in add or []:
+            drafts.add_to_line(
+                session=session,
+                draft_id=draft_id,
+                product_id=line.product_id,
+                quantity=line.quantity,
+            )
+        for product_id in remove or []:
+            drafts.remove_line(session=session, draft_id=draft_id, product_id=product_id)
+        if customer_id:
+            drafts.set_customer(session=session, draft_id=draft_id, customer_id=customer_id)
+        return _json({"draft": draft_json(drafts.get_draft(session=session, draft_id=draft_id))})
+
+
+@tool
+@_refusals
+def discard_draft(runtime: ToolRuntime[DeskContext]) -> str:
+    """Throw away this conversation's open draft (the user cancelled before confirming)."""
+    with _unit_of_work(runtime) as session:
+        draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
+        if draft is None:
+            return _json({"error": "There is no open draft to cancel."})
+        drafts.discard_draft(session=session, draft_id=draft.draft_id)
+        return _json({"discarded_draft_id": draft.draft_id})
+
+
+@tool
+@_refusals
+def confirm_order(runtime: ToolRuntime[DeskContext]) -> str:
+    """Commit this conversation's open draft as a confirmed order.
+
+    Call it only when the user has clearly confirmed ("yes", "confirm", "go ahead") the
+    draft they were shown. It runs only after the user approves it; the same draft is
+    never ordered twice. Returns the order (order_id, lines, total) or why it failed.
+    """
+    with Session(runtime.context.engine, expire_on_commit=False) as session:
+        draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
+        if draft is None:
+            return _json({"error": "There is no open draft to confirm."})
+        order = confirm_draft(
+            session=session,
+            draft_id=draft.draft_id,
+            idempotency_key=f"draft-{draft.draft_id}",
+            created_by=runtime.context.user,
+        )
+        return _json({"order": order_json(order)})
+
+
+def order_json(order: OrderView) -> dict[str, Any]:
+    return order.model_dump(mode="json")
+
+
+@tool
+@_refusals
+def cancel_order(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
+    """Cancel a confirmed order by its number and put its stock back.
+
+    Only orders of this conversation's customer can be cancelled. Use discard_draft for a
+    draft that was never confirmed.
+    """
+    with _unit_of_work(runtime) as session:
+        draft = drafts.latest_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
+        customer_id = draft.customer_id if draft else None
+        if customer_id is None:
+            return _json({"error": "Say which customer this is about before cancelling an order."})
+        order = cancel_confirmed_order(session=session, order_id=order_id, customer_id=customer_id)
+        return _json({"order": order_json(order)})
+
+
+@tool
+@_refusals
+def order_status(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
+    """Look up an order by its number: customer, status (confirmed/cancelled), date, lines, total."""
+    with _unit_of_work(runtime) as session:
+        return _json({"order": order_json(read_order(session=session, order_id=order_id))})
+
+
+@tool
+@_refusals
+def recent_orders(customer_id: str, runtime: ToolRuntime[DeskContext], n: int = 5) -> str:
+    """A customer's newest orders (1-20), newest first: use for "same as last time"."""
+    with _unit_of_work(runtime) as session:
+        orders = read_recent_orders(
+            session=session, customer_id=customer_id, n=max(1, min(int(n), 20))
+        )
+        return _json({"customer_id": customer_id, "orders": [order_json(o) for o in orders]})
+
+
+TOOLS = [
+    search_catalog,
+    find_customer,
+    draft_order,
+    update_draft,
+    discard_draft,
+    confirm_order,
+    cancel_order,
+    order_status,
+    recent_orders,
+]

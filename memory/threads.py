@@ -1,0 +1,47 @@
+"""Conversation threads: the LangGraph checkpointer, in the same database as the orders.
+
+SQLite: a `SqliteSaver` on the app's database file (its own connection, safe across
+threads). PostgreSQL: a `PostgresSaver` over a small psycopg 3 pool. Either way a thread
+(messages, a pending approval) survives restarts and is shared by every process that
+uses the same database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from config import Settings
+
+
+def open_checkpointer(settings: Settings) -> Any:
+    """A ready (tables created) checkpointer for DATABASE_URL."""
+    url = make_url(settings.database_url)
+    if settings.is_sqlite:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        connection = sqlite3.connect(
+            url.database or "",
+            check_same_thread=False,
+            timeout=settings.sqlite_busy_timeout_ms / 1000,
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        saver = SqliteSaver(connection)
+    else:
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max(2, settings.db_pool_size),
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            open=True,
+        )
+        saver = PostgresSaver(pool)  # type: ignore[arg-type]
+    saver.setup()
+    return saver
