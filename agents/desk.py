@@ -118,13 +118,19 @@ class OrderDesk:
         provider: str | None = None,
         prompt_path: Path | None = None,
         sync_catalog: bool = True,
+        engine: Engine | None = None,
+        collection: Any = None,
     ) -> OrderDesk:
-        """Everything from Settings: engine, search, customers, model, checkpointer."""
+        """Everything from Settings: engine, search, customers, model, checkpointer.
+
+        `engine` and `collection` (a Chroma catalog collection) replace the process-wide
+        ones, so a second store (the evaluation runner's) never touches the app's.
+        """
         settings = settings or get_settings()
-        engine = get_db_engine()
-        catalog = CatalogSearch(engine=engine)
+        engine = engine or get_db_engine()
+        catalog = CatalogSearch(engine=engine, collection=collection)
         if sync_catalog:
-            _sync_catalog_index(engine)
+            _sync_catalog_index(engine, collection)
         with Session(engine) as session:
             customers = CustomerIndex.load(session=session)
         model = build_chat_model(settings, provider=provider, customers=customers)
@@ -133,7 +139,7 @@ class OrderDesk:
             model=model,
             catalog=catalog,
             customers=customers,
-            checkpointer=open_checkpointer(settings),
+            checkpointer=open_checkpointer(settings, url=engine.url),
             prompt=load_prompt(prompt_path),
         )
 
@@ -309,12 +315,13 @@ def _waiting(interrupted: bool) -> str:
     return "Waiting for your approval to confirm the order." if interrupted else ""
 
 
-def _sync_catalog_index(engine: Engine) -> None:
+def _sync_catalog_index(engine: Engine, collection: Any = None) -> None:
     """Embed new or changed products so semantic search sees the current catalog."""
     try:
         from rag.catalog_index import get_catalog_collection, sync_catalog
         from rag.chroma import get_chroma_client
 
-        sync_catalog(engine=engine, collection=get_catalog_collection(get_chroma_client()))
+        collection = collection or get_catalog_collection(get_chroma_client())
+        sync_catalog(engine=engine, collection=collection)
     except Exception as error:  # noqa: BLE001 - search falls back to lexical and says so
         log.warning("catalog index not synced (Chroma unavailable?): %s", error)

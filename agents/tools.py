@@ -273,7 +273,7 @@ def cancel_order(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
 @tool
 @_refusals
 def order_status(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
-    """Look up an order by its number: customer, status (confirmed/cancelled), date, lines, total."""
+    """Look up an order by number: customer, status (confirmed/cancelled), date, lines, total."""
     with _unit_of_work(runtime) as session:
         return _json({"order": order_json(read_order(session=session, order_id=order_id))})
 

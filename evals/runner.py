@@ -209,25 +209,17 @@ def eval_store(provider: str) -> Iterator[EvalStore]:
 
 def open_desk(store: EvalStore, *, provider: str, prompt_path: Path | None) -> Any:
     """An OrderDesk on the private store: own engine, catalog index, customers, checkpointer."""
-    from agents.desk import OrderDesk, load_prompt
-    from agents.models import build_chat_model
-    from memory.threads import open_checkpointer
-    from orders.customers import CustomerIndex
-    from rag.catalog_index import get_catalog_collection, sync_catalog
+    from agents.desk import OrderDesk
+    from rag.catalog_index import get_catalog_collection
     from rag.chroma import create_chroma_client
-    from rag.search import CatalogSearch
 
     collection = get_catalog_collection(create_chroma_client(store.settings, ephemeral=True))
-    sync_catalog(engine=store.engine, collection=collection)
-    with Session(store.engine) as session:
-        customers = CustomerIndex.load(session=session)
-    return OrderDesk(
+    return OrderDesk.open(
+        settings=store.settings,
+        provider=provider,
+        prompt_path=prompt_path,
         engine=store.engine,
-        model=build_chat_model(store.settings, provider=provider, customers=customers),
-        catalog=CatalogSearch(engine=store.engine, collection=collection),
-        customers=customers,
-        checkpointer=open_checkpointer(store.settings),
-        prompt=load_prompt(prompt_path),
+        collection=collection,
     )
 
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from config import Settings
 
 
-def open_checkpointer(settings: Settings) -> Any:
-    """A ready (tables created) checkpointer for DATABASE_URL."""
-    url = make_url(settings.database_url)
-    if settings.is_sqlite:
+def open_checkpointer(settings: Settings, *, url: URL | str | None = None) -> Any:
+    """A ready (tables created) checkpointer for `url` (default: DATABASE_URL)."""
+    url = make_url(url or settings.database_url)
+    if url.get_backend_name() == "sqlite":
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         connection = sqlite3.connect(
