@@ -31,7 +31,7 @@ from agents.offline.grammar import clean, is_approval
 from agents.tools import TOOLS, DeskContext, draft_json
 from config import Settings, get_settings
 from db.engine import get_db_engine
-from memory.threads import open_checkpointer
+from memory.threads import close_checkpointer, open_checkpointer
 from orders.customers import CustomerIndex
 from orders.drafts import latest_draft_for_thread, open_draft_for_thread
 from orders.schemas import DraftView
@@ -172,6 +172,10 @@ class OrderDesk:
         with self._thread_lock(thread_id):
             self._clear_interrupt(thread_id, user)
             return self._run_turn(thread_id, "cancel", user)
+
+    def close(self) -> None:
+        """Release the checkpointer's connections (the engine is the process's, not ours)."""
+        close_checkpointer(self._checkpointer)
 
     def current_draft(self, thread_id: str) -> DraftView | None:
         with Session(self.engine) as session:

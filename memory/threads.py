@@ -45,3 +45,10 @@ def open_checkpointer(settings: Settings, *, url: URL | str | None = None) -> An
         saver = PostgresSaver(pool)  # type: ignore[arg-type]
     saver.setup()
     return saver
+
+
+def close_checkpointer(saver: Any) -> None:
+    """Close what `open_checkpointer` opened (a SQLite connection or a psycopg pool)."""
+    connection = getattr(saver, "conn", None)
+    if connection is not None and hasattr(connection, "close"):
+        connection.close()

@@ -415,7 +415,7 @@ def read_line(segment: str) -> list[Ask]:
     Digit quantities are tried before words ("an order for X: 10 tofu" means 10), and
     "a dozen each of A and B" gives one ask per product.
     """
-    text = FILLER_END.sub("", strip_prices(segment)).strip(" -—–")
+    text = FILLER_END.sub("", strip_prices(segment)).strip().rstrip(" -—–")
     lowered = fold(text)
     for forms in FORMS:
         for form in forms:

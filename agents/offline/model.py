@@ -446,7 +446,7 @@ def without_customer(text: str, customer: dict[str, Any] | None) -> str:
         text[:start],
         flags=re.IGNORECASE,
     )
-    after = re.sub(r"^['’]?s?\s*[:\-—]*\s*", "", text[end:])
+    after = re.sub(r"^['’]?s?\s*(?:[:—–]|-(?=\s))*\s*", "", text[end:])
     return f"{before}\n{after}"
 
 
