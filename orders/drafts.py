@@ -254,11 +254,14 @@ def draft_view(session: Session, draft: Draft) -> DraftView:
             quantity_per_unit=product.quantity_per_unit,
             quantity=quantity,
             unit_price=product.unit_price,
+            # A confirmed draft's lines were sold: their stock check is history.
             status=line_status(
                 quantity=quantity,
                 in_stock=product.units_in_stock,
                 discontinued=product.discontinued,
-            ),
+            )
+            if draft.status is DraftStatus.OPEN
+            else LineStatus.OK,
             available=product.units_in_stock,
             line_total=(product.unit_price * quantity).quantize(CENT),
         )
