@@ -56,10 +56,13 @@ class SyncReport:
         return self.added + self.updated
 
 
-def document_text(name: str, category: str, quantity_per_unit: str | None) -> str:
-    """The text embedded for a product: name first, then category and pack size."""
+def document_text(
+    name: str, category: str, quantity_per_unit: str | None, description: str | None = None
+) -> str:
+    """The text embedded for a product: name, what it is, then category and pack size."""
     pack = f"; {quantity_per_unit}" if quantity_per_unit else ""
-    return f"{name} ({category}{pack})"
+    what = f": {description}" if description else ""
+    return f"{name}{what} ({category}{pack})"
 
 
 def content_hash(text: str) -> str:
@@ -69,13 +72,17 @@ def content_hash(text: str) -> str:
 def read_catalog(*, engine: Engine) -> list[CatalogDocument]:
     """Every product in SQL as the document the index should hold (read-only)."""
     query = select(
-        Product.product_id, Product.name, Product.category, Product.quantity_per_unit
+        Product.product_id,
+        Product.name,
+        Product.category,
+        Product.quantity_per_unit,
+        Product.description,
     ).order_by(Product.product_id)
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     documents = []
-    for product_id, name, category, pack in rows:
-        text = document_text(name, category, pack)
+    for product_id, name, category, pack, description in rows:
+        text = document_text(name, category, pack, description)
         documents.append(CatalogDocument(product_id, name, category, text, content_hash(text)))
     return documents
 

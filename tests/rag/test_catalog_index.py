@@ -33,7 +33,7 @@ def test_first_sync_embeds_every_product_with_progress(
     assert calls[0] == (0, 77) and calls[-1] == (77, 77)
     record = collection.get(ids=["55"], include=["documents", "metadatas"])
     assert record["documents"] == [
-        document_text("Pâté chinois", "Meat/Poultry", "24 boxes x 2 pies")
+        document_text("Pâté chinois", "Meat/Poultry", "24 boxes x 2 pies", "Quebec shepherd's pie")
     ]
     assert record["metadatas"][0]["name"] == "Pâté chinois"
 
