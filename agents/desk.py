@@ -32,8 +32,10 @@ from agents.tools import TOOLS, DeskContext, draft_json
 from config import Settings, get_settings
 from db.engine import get_db_engine
 from memory.threads import close_checkpointer, open_checkpointer
+from orders.confirm import confirm_draft
 from orders.customers import CustomerIndex
-from orders.drafts import latest_draft_for_thread, open_draft_for_thread
+from orders.drafts import discard_draft, latest_draft_for_thread, open_draft_for_thread
+from orders.errors import OrderError
 from orders.schemas import DraftView
 from rag.search import CatalogSearch
 
@@ -161,17 +163,49 @@ class OrderDesk:
             return self._run_turn(thread_id, text, user)
 
     def approve(self, thread_id: str, *, user: str | None = None) -> Turn:
-        """The Confirm button: commit the thread's draft (once, however often it is pressed)."""
+        """The Confirm button: commit the thread's draft (once, however often it is pressed).
+
+        Pressing the button is the approval, so it never depends on what a model answers:
+        a pending confirm_order is resumed; otherwise the open draft is confirmed directly
+        with the same idempotency key the tool uses.
+        """
         with self._thread_lock(thread_id):
             if self._pending_interrupt(thread_id):
                 return self._invoke(thread_id, Command(resume=APPROVE), user)
-            return self._run_turn(thread_id, "yes, confirm the order", user)
+            with Session(self.engine, expire_on_commit=False) as session:
+                draft = open_draft_for_thread(session=session, thread_id=thread_id)
+                if draft is None:
+                    return self._turn(thread_id, [], reply="There is no open draft to confirm.")
+                try:
+                    order = confirm_draft(
+                        session=session,
+                        draft_id=draft.draft_id,
+                        idempotency_key=f"draft-{draft.draft_id}",
+                        created_by=user,
+                    )
+                except OrderError as error:
+                    return self._turn(thread_id, [], reply=f"Not confirmed: {error}")
+            return self._turn(
+                thread_id,
+                [],
+                reply=f"✅ Order {order.order_id} confirmed for {order.customer_name}: "
+                f"{len(order.lines)} line(s), total ${order.total:,.2f}.",
+                order_id=order.order_id,
+            )
 
     def reject(self, thread_id: str, *, user: str | None = None) -> Turn:
         """The Cancel button: do not confirm, and discard the thread's open draft."""
         with self._thread_lock(thread_id):
             self._clear_interrupt(thread_id, user)
-            return self._run_turn(thread_id, "cancel", user)
+            with Session(self.engine) as session:
+                draft = open_draft_for_thread(session=session, thread_id=thread_id)
+                if draft is None:
+                    return self._turn(thread_id, [], reply="There is no open draft to cancel.")
+                discard_draft(session=session, draft_id=draft.draft_id)
+                session.commit()
+            return self._turn(
+                thread_id, [], reply="Cancelled: the draft was discarded and nothing was ordered."
+            )
 
     def close(self) -> None:
         """Release the checkpointer's connections (the engine is the process's, not ours)."""
@@ -206,17 +240,57 @@ class OrderDesk:
         config = self._config(thread_id)
         before = len(self.history(thread_id))
         try:
-            result = self.agent.invoke(payload, config, context=self._context(thread_id, user))
-        except Exception as error:  # the model or a tool failed: say so, keep the thread
+            self.agent.invoke(payload, config, context=self._context(thread_id, user))
+            premature = self._premature_confirmation(thread_id)
+            if premature:
+                # confirm_order asked in the same breath as a draft change (or with no
+                # draft to show): the user has not seen what they would approve.
+                self.agent.invoke(
+                    Command(resume={"decisions": [{"type": "reject", "message": premature}]}),
+                    config,
+                    context=self._context(thread_id, user),
+                )
+        except Exception as error:  # the model or a tool failed: say what did happen
             log.exception("turn failed in thread %s", thread_id)
-            return self._turn(
-                thread_id,
-                [],
-                reply="Sorry, something went wrong while handling that message "
-                f"({type(error).__name__}). Your draft is unchanged; please try again.",
-                error=str(error),
+            return self._failed_turn(thread_id, self.history(thread_id)[before:], error)
+        return self._turn(thread_id, self.history(thread_id)[before:])
+
+    def _premature_confirmation(self, thread_id: str) -> str | None:
+        """Why a pending confirm_order must not wait for approval, or None when it may."""
+        if not self._pending_interrupt(thread_id):
+            return None
+        messages = self.history(thread_id)
+        last_ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+        others = [
+            c["name"]
+            for c in (last_ai.tool_calls if last_ai else [])
+            if c["name"] != "confirm_order"
+        ]
+        if others:
+            return (
+                "Not confirmed: show the user the updated draft and wait for their approval "
+                "before calling confirm_order."
             )
-        return self._turn(thread_id, result.get("messages", [])[before:])
+        draft = self.current_draft(thread_id)
+        if draft is None or not draft.confirmable:
+            return "Not confirmed: there is no draft ready to confirm."
+        return None
+
+    def _failed_turn(self, thread_id: str, messages: list[BaseMessage], error: Exception) -> Turn:
+        turn = self._turn(thread_id, messages)
+        done = [step.name for step in turn.steps if step.result is not None]
+        if turn.order_id is not None:
+            outcome = f"Order {turn.order_id} was confirmed before the problem."
+        elif {"draft_order", "update_draft", "discard_draft"} & set(done):
+            outcome = "The draft was changed before the problem: check it below."
+        else:
+            outcome = "Your draft is unchanged."
+        turn.reply = (
+            f"Sorry, something went wrong while handling that message "
+            f"({type(error).__name__}: {str(error)[:200]}). {outcome} Please try again."
+        )
+        turn.error = str(error) or type(error).__name__
+        return turn
 
     def _turn(
         self,
@@ -225,9 +299,10 @@ class OrderDesk:
         *,
         reply: str | None = None,
         error: str | None = None,
+        order_id: int | None = None,
     ) -> Turn:
         steps = _steps(messages)
-        order_id = next(
+        order_id = order_id or next(
             (
                 step.result["order"]["order_id"]
                 for step in steps
@@ -243,6 +318,8 @@ class OrderDesk:
             if draft is None and order_id is not None:
                 draft = latest_draft_for_thread(session=session, thread_id=thread_id)
         interrupted = self._pending_interrupt(thread_id)
+        if reply is None and not texts and not interrupted:
+            error, reply = _no_answer(messages)
         return Turn(
             reply=reply if reply is not None else "\n\n".join(texts) or _waiting(interrupted),
             draft=draft,
@@ -313,6 +390,17 @@ def _parse(content: Any) -> Any:
         return json.loads(content) if isinstance(content, str) else content
     except json.JSONDecodeError:
         return content
+
+
+def _no_answer(messages: list[BaseMessage]) -> tuple[str, str]:
+    """(error, reply) for a turn in which the model said nothing usable."""
+    broken = [m for m in messages if isinstance(m, AIMessage) and m.invalid_tool_calls]
+    if broken:
+        return (
+            "malformed tool call from the model",
+            "The assistant sent a malformed request, so nothing was done. Please rephrase.",
+        )
+    return ("empty answer from the model", "The assistant gave no answer. Please try again.")
 
 
 def _waiting(interrupted: bool) -> str:

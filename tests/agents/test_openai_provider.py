@@ -430,11 +430,6 @@ def test_malformed_tool_arguments_write_nothing_and_raise_nothing(
     assert draft_lines(desk, thread_id) == [(QUESO, 12, QUESO_PRICE)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a completion whose only tool call has invalid JSON arguments ends the turn with "
-    "an empty reply: the facade neither tells the user nor sends the error back to the model",
-)
 def test_malformed_tool_arguments_give_a_clear_reply(
     open_desk: OpenDesk, llm_server: ScriptedOpenAIServer, thread_id: str
 ) -> None:
