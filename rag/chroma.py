@@ -41,9 +41,11 @@ def chroma_location(settings: Settings) -> str:
 
 def create_chroma_client(settings: Settings, *, ephemeral: bool = False) -> ClientAPI:
     """A new client for `settings` (raises if a configured server cannot be reached)."""
-    options = ChromaSettings(anonymized_telemetry=False)
     if ephemeral:
-        return chromadb.EphemeralClient(settings=options)
+        # Chroma keeps one in-memory system per process and refuses a second one with
+        # other settings, so this must match a plain `chromadb.EphemeralClient()`.
+        return chromadb.EphemeralClient()
+    options = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
         return chromadb.HttpClient(
             host=settings.chroma_host,

@@ -30,7 +30,9 @@ VECTOR_FLOOR, VECTOR_CEILING = 0.30, 0.75  # cosine similarity mapped to 0..1 be
 MEANING_CAP = 0.9
 EXACT_BOOST = 0.25
 NO_MATCH_BELOW = 0.50  # best fused score under this: ask, don't guess
+MEANING_ONLY_BELOW = 0.60  # the same, for a best candidate that shares no word with the query
 AMBIGUOUS_WITHIN = 0.03  # runner-up this close to the best on every signal: ask which one
+SIGNALS_DISAGREE_WITHIN = 0.05  # ... or this close when spelling and meaning disagree
 SEPARATES = 0.10  # a lexical or meaning gap this large tells two candidates apart
 FULL_COVERAGE = 0.90  # the query's words all match this name (typos allowed)
 SHARED_PHRASE_GAP = 0.05  # two names covering the whole query, lexically this close
@@ -279,6 +281,8 @@ def _judge(candidates: list[Candidate]) -> tuple[bool, bool]:
     """(ambiguous, no_match) for candidates sorted best first."""
     if not candidates or candidates[0].score < NO_MATCH_BELOW:
         return False, True
+    if candidates[0].lexical == 0 and candidates[0].score < MEANING_ONLY_BELOW:
+        return False, True  # no word typed is in the name: meaning alone must be strong
     if len(candidates) < 2:
         return False, False
     return _too_close(candidates[0], candidates[1]), False
@@ -294,8 +298,14 @@ def _too_close(best: Candidate, runner_up: Candidate) -> bool:
     if min(best.coverage, runner_up.coverage) >= FULL_COVERAGE:
         # Both names contain every word typed ("louisiana hot", "queso").
         return lexical_gap < SHARED_PHRASE_GAP
+    score_gap = best.score - runner_up.score
+    if (
+        score_gap <= SIGNALS_DISAGREE_WITHIN
+        and lexical_gap * (best.meaning - runner_up.meaning) < 0
+    ):
+        return True  # spelling prefers one, meaning the other, and the totals are close
     return (
-        best.score - runner_up.score <= AMBIGUOUS_WITHIN
+        score_gap <= AMBIGUOUS_WITHIN
         and abs(lexical_gap) < SEPARATES
         and abs(best.meaning - runner_up.meaning) < SEPARATES
     )
