@@ -1,8 +1,9 @@
-"""Streamlit entry point: page setup and navigation over the pages in `ui/`, nothing else."""
+"""Streamlit entry point: page setup, sign-in when configured, navigation over ui/ pages."""
 
 import streamlit as st
 
 from config import ConfigError, configure_logging, get_settings
+from ui.common import auth_configured
 
 st.set_page_config(page_title="Order Desk", page_icon="🧾", layout="wide")
 
@@ -12,5 +13,18 @@ except ConfigError as error:
     st.error(f"Order Desk cannot start.\n\n```\n{error}\n```")
     st.stop()
 
-page = st.navigation([st.Page("ui/store.py", title="Store", icon="🏪", default=True)])
+if auth_configured() and not st.user.is_logged_in:
+    st.title("Order Desk")
+    st.button("Sign in", type="primary", on_click=st.login)
+    st.stop()
+
+page = st.navigation(
+    [
+        st.Page("ui/chat.py", title="Chat", icon="💬", default=True),
+        st.Page("ui/orders.py", title="Orders", icon="📦"),
+        st.Page("ui/catalog.py", title="Catalog", icon="🏷️"),
+        st.Page("ui/memory.py", title="Memory", icon="🧠"),
+        st.Page("ui/prompt_lab.py", title="Prompt lab", icon="🧪"),
+    ]
+)
 page.run()

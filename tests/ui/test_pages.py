@@ -1,0 +1,167 @@
+"""The Streamlit app in AppTest: the chat flow to a confirmed order, and every page.
+
+Real store underneath: a SQLite file seeded with Northwind, Chroma on disk in the test's
+tmp dir, the real embedding model and the offline order model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from config import PROJECT_ROOT, get_settings
+from db.engine import dispose_engine, get_db_engine
+from db.models import Order
+from db.seed import seed
+from rag.chroma import reset_chroma_client
+from rag.search import reset_catalog_search
+
+APP = str(PROJECT_ROOT / "app.py")
+PAGES = ["ui/chat.py", "ui/orders.py", "ui/catalog.py", "ui/memory.py", "ui/prompt_lab.py"]
+
+
+def _fresh_clients() -> None:
+    st.cache_resource.clear()
+    dispose_engine()
+    reset_chroma_client()
+    reset_catalog_search()
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty store (schema only): its URL."""
+    url = f"sqlite:///{tmp_path / 'ui.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
+    get_settings.cache_clear()
+    _fresh_clients()
+    get_db_engine()
+    yield url
+    _fresh_clients()
+
+
+@pytest.fixture
+def seeded(store: str) -> str:
+    seed(engine=get_db_engine())
+    return store
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def say(at: AppTest, text: str) -> AppTest:
+    at.chat_input[0].set_value(text).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table(at: AppTest) -> dict[int, int]:
+    frame = at.dataframe[0].value
+    return dict(zip(frame["product_id"], frame["quantity"], strict=True))
+
+
+def orders_placed(url: str) -> int:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        count = session.scalar(select(func.count()).where(Order.order_id > 11077))
+    engine.dispose()
+    return count or 0
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    next(button for button in at.button if button.label == label).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_chat_to_confirmed_order(seeded: str) -> None:
+    at = say(app(), "Alfreds Futterkiste wants 12 Queso Cabrales and 5 tofu")
+    assert table(at) == {11: 12, 14: 5}
+    assert any("Total: $368.25" in m.value for m in at.markdown)
+    assert any("Alfreds Futterkiste" in m.value for m in at.sidebar.markdown)
+    click(at, "Confirm")
+    assert at.success and "Order **11078** confirmed" in at.success[0].value
+    assert orders_placed(seeded) == 1
+
+
+def test_an_edit_in_chat_updates_the_table(seeded: str) -> None:
+    at = say(app(), "Ernst Handel: 20 tofu, 3 ikura")
+    assert table(at) == {14: 20, 10: 3}
+    say(at, "make the tofu 30")
+    assert table(at) == {14: 30, 10: 3}
+    say(at, "drop the ikura")
+    assert table(at) == {14: 30}
+
+
+def test_cancel_leaves_no_order(seeded: str) -> None:
+    at = say(app(), "Bon app: 4 ikura")
+    click(at, "Cancel")
+    assert not at.dataframe
+    assert orders_placed(seeded) == 0
+
+
+def test_two_sessions_do_not_share_a_conversation(seeded: str) -> None:
+    first = say(app(), "Alfreds Futterkiste: 3 tofu")
+    second = app()
+    assert not second.dataframe and not second.chat_message
+    say(second, "Bon app: 2 ikura")
+    assert table(second) == {10: 2} and table(first) == {14: 3}
+    assert first.session_state["thread_id"] != second.session_state["thread_id"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_a_seeded_store(seeded: str, page: str) -> None:
+    at = app()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_store(store: str, page: str) -> None:
+    at = app()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+
+
+def test_orders_page_shows_the_history(seeded: str) -> None:
+    at = app()
+    at.switch_page("ui/orders.py").run()
+    assert len(at.dataframe[0].value) == 50  # first page of 830
+    assert any("Orders per day" in h.value for h in at.subheader)
+
+
+def test_catalog_search_shows_scores(seeded: str) -> None:
+    at = app()
+    at.switch_page("ui/catalog.py").run()
+    at.text_input[0].set_value("mozarella").run()
+    results = at.dataframe[0].value
+    assert results["product"].iloc[0] == "Mozzarella di Giovanni"
+    assert 0 < results["score"].iloc[0] <= 1
+
+
+def test_bad_configuration_is_shown_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@localhost/shop")
+    get_settings.cache_clear()
+    at = app()
+    assert not at.exception
+    assert "DATABASE_URL: unknown scheme 'mysql'" in at.error[0].value
+
+
+def test_unreachable_database_is_shown_not_raised(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
+    monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
+    get_settings.cache_clear()
+    _fresh_clients()
+    at = app()
+    assert not at.exception
+    assert "cannot start" in at.error[0].value
+    _fresh_clients()

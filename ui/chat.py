@@ -1,0 +1,227 @@
+"""Chat page: type an order, see the draft, edit it, confirm it.
+
+Everything here renders: the turn is taken by `OrderDesk`, quantity edits in the table
+go to `orders.drafts`. Per-browser state (thread id, messages, the last order card) lives
+in `st.session_state`; input is disabled while a turn runs so a second submit cannot
+interrupt it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from agents.desk import Turn
+from orders.drafts import remove_line, set_line
+from orders.errors import OrderError
+from orders.schemas import DraftView
+from ui.common import desk_or_stop, money, sidebar, signed_in_user
+from ui.resources import db_engine
+
+BADGES = {"ok": "✅ ok", "short_stock": "⚠️ short stock", "discontinued": "⛔ discontinued"}
+
+
+def init_state() -> None:
+    defaults: dict[str, Any] = {
+        "thread_id": f"ui-{uuid.uuid4().hex[:12]}",
+        "messages": [],
+        "busy": False,
+        "last_order": None,
+        "customer": None,
+        "memories": [],
+    }
+    for key, value in defaults.items():
+        st.session_state.setdefault(key, value)
+
+
+def new_conversation() -> None:
+    for key in ("thread_id", "messages", "last_order", "customer", "memories"):
+        st.session_state.pop(key, None)
+
+
+def start_turn() -> None:
+    # A disabled chat input returns nothing, so the text is taken here, as it is submitted.
+    st.session_state.pending_prompt = st.session_state.chat_text
+    st.session_state.busy = True
+
+
+def remember_turn(prompt: str | None, turn: Turn) -> None:
+    if prompt is not None:
+        st.session_state.messages.append({"role": "user", "content": prompt})
+    st.session_state.messages.append(
+        {"role": "assistant", "content": turn.reply, "steps": turn.steps, "fresh": True}
+    )
+    if turn.order_id is not None:
+        st.session_state.last_order = {
+            "order_id": turn.order_id,
+            "customer": turn.draft.customer_name if turn.draft else "",
+            "total": turn.draft.total if turn.draft else None,
+        }
+    if turn.draft is not None and turn.draft.customer_id:
+        st.session_state.customer = (turn.draft.customer_id, turn.draft.customer_name or "")
+    memories = getattr(turn, "memories", None)
+    if memories is not None:
+        st.session_state.memories = [getattr(m, "text", str(m)) for m in memories]
+
+
+def words(text: str) -> Iterator[str]:
+    for word in text.split(" "):
+        yield word + " "
+
+
+def show_steps(steps: list[Any]) -> None:
+    if not steps:
+        return
+    searched = sum(1 for step in steps if step.name == "search_catalog")
+    label = f"{len(steps)} step(s)" + (f", {searched} catalog search(es)" if searched else "")
+    with st.status(label, state="complete", expanded=False):
+        for step in steps:
+            st.markdown(f"**{step.name}** `{step.args}`")
+            st.caption(summarise(step.name, step.result))
+
+
+def summarise(name: str, result: Any) -> str:
+    if not isinstance(result, dict):
+        return str(result)[:200]
+    if "error" in result:
+        return f"refused: {result['error']}"
+    if name == "search_catalog":
+        found = ", ".join(f"{c['name']} ({c['score']:.2f})" for c in result["candidates"][:3])
+        flags = [flag for flag in ("ambiguous", "no_match", "degraded") if result.get(flag)]
+        return f"found {found or 'nothing'}" + (f" — {', '.join(flags)}" if flags else "")
+    if name == "find_customer":
+        match = result.get("match")
+        return f"customer {match['company_name']} ({match['customer_id']})" if match else "no match"
+    if "draft" in result:
+        return f"draft: {len(result['draft']['lines'])} line(s), total {result['draft']['total']}"
+    if "order" in result:
+        return f"order {result['order']['order_id']} ({result['order']['status']})"
+    return str(result)[:200]
+
+
+def history() -> None:
+    for message in st.session_state.messages:
+        with st.chat_message(message["role"]):
+            if message.get("fresh"):
+                st.write_stream(words(message["content"]))
+                message["fresh"] = False
+            else:
+                st.markdown(message["content"])
+            show_steps(message.get("steps") or [])
+
+
+def draft_table(draft: DraftView) -> None:
+    st.subheader(f"Draft for {draft.customer_name or 'a customer not named yet'}")
+    rows = [
+        {
+            "product_id": line.product_id,
+            "product": line.product_name,
+            "quantity": line.quantity,
+            "unit price": float(line.unit_price),
+            "line total": float(line.line_total),
+            "status": BADGES[line.status.value]
+            + (f" ({line.available} left)" if line.status.value == "short_stock" else ""),
+        }
+        for line in draft.lines
+    ]
+    edited = st.data_editor(
+        rows,
+        key=f"draft-{draft.draft_id}-{sum(line.quantity for line in draft.lines)}",
+        hide_index=True,
+        disabled=["product_id", "product", "unit price", "line total", "status"],
+        column_config={
+            "product_id": None,
+            "quantity": st.column_config.NumberColumn(min_value=0, step=1, format="%d"),
+            "unit price": st.column_config.NumberColumn(format="$%.2f"),
+            "line total": st.column_config.NumberColumn(format="$%.2f"),
+        },
+    )
+    changes = {
+        row["product_id"]: int(row["quantity"] or 0)
+        for row, before in zip(edited, rows, strict=False)
+        if int(row["quantity"] or 0) != before["quantity"]
+    }
+    if changes:
+        apply_quantities(draft.draft_id, changes)
+        st.rerun()
+    st.markdown(f"**Total: {money(draft.total)}**")
+
+
+def apply_quantities(draft_id: int, changes: dict[int, int]) -> None:
+    """Quantities edited in the table; 0 removes the line. Refusals are shown, not raised."""
+    with Session(db_engine()) as session:
+        try:
+            for product_id, quantity in changes.items():
+                if quantity <= 0:
+                    remove_line(session=session, draft_id=draft_id, product_id=product_id)
+                else:
+                    set_line(
+                        session=session, draft_id=draft_id, product_id=product_id, quantity=quantity
+                    )
+            session.commit()
+        except OrderError as error:
+            session.rollback()
+            st.session_state.table_error = str(error)
+
+
+def buttons(draft: DraftView) -> None:
+    left, right, _ = st.columns([1, 1, 4])
+    confirm = left.button(
+        "Confirm", type="primary", disabled=not draft.confirmable or st.session_state.busy
+    )
+    cancel = right.button("Cancel", disabled=st.session_state.busy)
+    if confirm:
+        remember_turn(
+            None, desk_or_stop().approve(st.session_state.thread_id, user=signed_in_user())
+        )
+        st.rerun()
+    if cancel:
+        remember_turn(
+            None, desk_or_stop().reject(st.session_state.thread_id, user=signed_in_user())
+        )
+        st.rerun()
+
+
+def order_card() -> None:
+    order = st.session_state.last_order
+    if order:
+        total = f", total {money(order['total'])}" if order["total"] is not None else ""
+        st.success(f"Order **{order['order_id']}** confirmed for {order['customer']}{total}.")
+
+
+def page() -> None:
+    init_state()
+    st.title("Order desk")
+    st.button("New conversation", on_click=new_conversation)
+    history()
+    st.chat_input(
+        "Type an order, e.g. “Alfreds wants 12 Queso Cabrales and 5 tofu”",
+        key="chat_text",
+        disabled=st.session_state.busy,
+        on_submit=start_turn,
+    )
+    prompt = st.session_state.pop("pending_prompt", None)
+    if prompt:
+        with st.chat_message("user"):
+            st.markdown(prompt)
+        with st.spinner("Working on it…"):
+            turn = desk_or_stop().chat(st.session_state.thread_id, prompt, user=signed_in_user())
+        remember_turn(prompt, turn)
+        st.session_state.busy = False
+        st.rerun()
+    st.session_state.busy = False
+    if error := st.session_state.pop("table_error", None):
+        st.error(error)
+    draft = desk_or_stop().current_draft(st.session_state.thread_id)
+    if draft is not None and draft.lines:
+        draft_table(draft)
+        buttons(draft)
+    order_card()
+    sidebar(st.session_state.customer, st.session_state.memories)
+
+
+page()

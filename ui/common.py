@@ -1,0 +1,79 @@
+"""Pieces every page shares: the sidebar (model, health, access mode) and money format."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ui.resources import db_engine, desk
+
+
+def money(value: Decimal | float | int) -> str:
+    return f"${float(value):,.2f}"
+
+
+def database_ok() -> tuple[bool, str]:
+    try:
+        with db_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True, "database up"
+    except SQLAlchemyError as error:
+        return False, f"database down: {str(getattr(error, 'orig', error)).strip()[:120]}"
+
+
+def chroma_ok() -> tuple[bool, str]:
+    from rag.chroma import health_check
+
+    report = health_check()
+    if report["reachable"]:
+        counts = ", ".join(f"{name} {n}" for name, n in report["collections"].items())
+        return True, f"Chroma up ({counts or 'no collections'})"
+    return False, "Chroma unavailable: search uses spelling only"
+
+
+def signed_in_user() -> str | None:
+    """The signed-in user's e-mail when an auth provider is configured, else None."""
+    if not auth_configured():
+        return None
+    user: Any = st.user
+    return getattr(user, "email", None) or getattr(user, "name", None)
+
+
+def auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets.toml at all: demo mode
+        return False
+
+
+def desk_or_stop() -> Any:
+    """The shared OrderDesk, or a clear error on the page when it cannot start."""
+    try:
+        return desk()
+    except Exception as error:  # noqa: BLE001 - e.g. the database is down: say so, stop
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+        st.error(f"Order Desk cannot start: {reason}")
+        st.stop()
+
+
+def sidebar(customer: tuple[str, str] | None = None, memories: list[str] | None = None) -> None:
+    with st.sidebar:
+        if customer:
+            st.markdown(f"**Customer:** {customer[1]} (`{customer[0]}`)")
+            if memories:
+                with st.expander("What we remember", expanded=True):
+                    for memory in memories:
+                        st.caption(f"• {memory}")
+        st.markdown(f"**Model:** {desk_or_stop().model_label}")
+        for ok, label in (database_ok(), chroma_ok()):
+            st.markdown(f"{'🟢' if ok else '🔴'} {label}")
+        if auth_configured():
+            user = signed_in_user()
+            st.caption(f"Signed in as {user}")
+            st.button("Log out", on_click=st.logout)
+        else:
+            st.caption("Demo mode: no sign-in is configured, anyone with the link can use it.")
