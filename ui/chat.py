@@ -68,8 +68,18 @@ def remember_turn(prompt: str | None, turn: Turn) -> None:
         st.session_state.memories = [getattr(m, "text", str(m)) for m in memories]
 
 
+def as_markdown(text: str) -> str:
+    """Replies are plain lines: keep each on its own line, and end a list before prose."""
+    lines = text.split("\n")
+    out = [lines[0]]
+    for before, line in zip(lines, lines[1:], strict=False):
+        ends_list = before.startswith("- ") and not line.startswith("- ")
+        out.append(("\n\n" if ends_list else "  \n") + line)
+    return "".join(out)
+
+
 def words(text: str) -> Iterator[str]:
-    for word in text.split(" "):
+    for word in as_markdown(text).split(" "):
         yield word + " "
 
 
@@ -110,7 +120,7 @@ def history() -> None:
                 st.write_stream(words(message["content"]))
                 message["fresh"] = False
             else:
-                st.markdown(message["content"])
+                st.markdown(as_markdown(message["content"]))
             show_steps(message.get("steps") or [])
 
 

@@ -1,0 +1,131 @@
+"""One real-browser smoke test: headless Chromium takes an order through the running app.
+
+Starts `streamlit run app.py` on a free loopback port over a freshly seeded store, then
+drives Debian's Chromium with Playwright: type an order, see the draft, click Confirm,
+see the order id. A screenshot of the confirmed order is saved in the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from config import PROJECT_ROOT
+from db.engine import init_schema
+from db.models import Order
+from db.seed import seed
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium (apt-get install chromium)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def running_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    engine = create_engine(url)
+    init_schema(engine)
+    seed(engine=engine)
+    engine.dispose()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CHROMA_PATH": str(tmp_path / "chroma"),
+        "ORDERDESK_ENV_FILE": "",
+    }
+    log = (tmp_path / "streamlit.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/_stcore/health", server, tmp_path / "streamlit.log")
+        yield f"http://127.0.0.1:{port}", url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+def wait_for(health: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited early:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(health, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not start within 60 s:\n{log.read_text()[-2000:]}")
+
+
+def test_take_an_order_in_a_real_browser(running_app: tuple[str, str], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    address, database_url = running_app
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(address, timeout=60_000)
+        box = page.get_by_test_id("stChatInputTextArea")
+        expect(box).to_be_visible(timeout=60_000)
+        box.fill("Alfreds Futterkiste wants 12 Queso Cabrales and 5 tofu")
+        box.press("Enter")
+        expect(page.get_by_text("Total: $368.25").first).to_be_visible(timeout=60_000)
+        page.get_by_role("button", name="Confirm").click()
+        confirmed = page.get_by_text("confirmed for Alfreds Futterkiste").first
+        expect(confirmed).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("button", name="Confirm")).to_have_count(0, timeout=30_000)
+        page.screenshot(path=str(tmp_path / "confirmed.png"), full_page=True)
+        browser.close()
+
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        orders = session.scalars(select(Order).where(Order.order_id > 11077)).all()
+        assert [(o.customer_id, str(o.total)) for o in orders] == [("ALFKI", "368.25")]
+    engine.dispose()
+    assert (tmp_path / "confirmed.png").stat().st_size > 10_000
