@@ -39,6 +39,7 @@ SHARED_PHRASE_GAP = 0.05  # two names covering the whole query, lexically this c
 LEXICAL_SHORTLIST = 50
 VECTOR_SHORTLIST = 30
 RETRY_CHROMA_AFTER_S = 30.0
+DETAIL_WEIGHT = 0.8  # a description word is weaker evidence than a name word
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class _Catalog:
 
     ids: list[int]
     index: LexicalIndex
+    details: LexicalIndex  # the plain-English descriptions, same rows
 
 
 @dataclass
@@ -124,7 +126,10 @@ class CatalogSearch:
         """Up to `k` candidates for `query`, best first, flagged ambiguous / no_match / degraded."""
         started = time.perf_counter()
         catalog = self._catalog
-        lexical_hits = catalog.index.search(query, limit=LEXICAL_SHORTLIST)
+        lexical_hits = _with_details(
+            catalog.index.search(query, limit=LEXICAL_SHORTLIST),
+            catalog.details.search(query, limit=LEXICAL_SHORTLIST),
+        )
         semantic = self._semantic(query, catalog)
         degraded = semantic is None
         scored = _fuse(lexical_hits, semantic or {})
@@ -145,10 +150,16 @@ class CatalogSearch:
     # -- pieces -------------------------------------------------------------------------
 
     def _load_catalog(self) -> _Catalog:
-        query = select(Product.product_id, Product.name).order_by(Product.product_id)
+        query = select(Product.product_id, Product.name, Product.description).order_by(
+            Product.product_id
+        )
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
-        return _Catalog(ids=[row[0] for row in rows], index=LexicalIndex([row[1] for row in rows]))
+        return _Catalog(
+            ids=[row[0] for row in rows],
+            index=LexicalIndex([row[1] for row in rows]),
+            details=LexicalIndex([row[2] or "" for row in rows]),
+        )
 
     def _semantic(self, query: str, catalog: _Catalog) -> dict[int, float] | None:
         """Row → cosine similarity for the nearest products, or None when Chroma is unusable."""
@@ -245,6 +256,26 @@ def _candidate(row: object, scored: _Scored) -> Candidate:
         coverage=round(scored.coverage, 4),
         exact=scored.exact,
     )
+
+
+def _with_details(names: list[LexicalHit], details: list[LexicalHit]) -> list[LexicalHit]:
+    """Words of a product's description count as spelling evidence too, a little less than
+    words of its name, when they cover the whole query ("kelp" → Konbu, whose description
+    is "Japanese dried kelp seaweed")."""
+    best = {hit.row: hit for hit in names}
+    for hit in details:
+        if hit.coverage < FULL_COVERAGE:
+            continue  # "oat milk" is not Geitost just because its description says milk
+        weighted = DETAIL_WEIGHT * hit.score
+        current = best.get(hit.row)
+        if current is None or (not current.exact and weighted > current.score):
+            best[hit.row] = LexicalHit(
+                row=hit.row,
+                score=weighted,
+                coverage=max(hit.coverage, current.coverage if current else 0.0),
+                exact=False,
+            )
+    return sorted(best.values(), key=lambda hit: -hit.score)
 
 
 def _fuse(lexical_hits: list[LexicalHit], semantic: dict[int, float]) -> dict[int, _Scored]:
