@@ -1,0 +1,38 @@
+"""Fixtures for memory tests: the real embedding model (once per session) and real Chroma.
+
+Each test gets a memories collection of its own (unique name) on the session's in-memory
+Chroma client, created the way the rest of the suite creates it, so no test sees another's
+memories and nothing is written under var/chroma.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from chromadb.api import ClientAPI
+
+from config import load_settings
+from memory.store import MemoryStore, get_memories_collection
+from rag.chroma import create_chroma_client
+from rag.embeddings import MiniLMEmbeddingFunction
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MiniLMEmbeddingFunction:
+    """The real all-MiniLM-L6-v2 model, loaded once for the whole run."""
+    return MiniLMEmbeddingFunction(batch_size=64)
+
+
+@pytest.fixture(scope="session")
+def chroma_client() -> ClientAPI:
+    return create_chroma_client(load_settings(), ephemeral=True)
+
+
+@pytest.fixture
+def store(chroma_client: ClientAPI, embedder: MiniLMEmbeddingFunction) -> Iterator[MemoryStore]:
+    """An empty memory store of this test's own."""
+    name = f"memories_{uuid.uuid4().hex[:8]}"
+    yield MemoryStore(get_memories_collection(chroma_client, embedder=embedder, name=name))
+    chroma_client.delete_collection(name)
