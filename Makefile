@@ -1,10 +1,12 @@
 # Shortcuts for the scripts in scripts/ (which need nothing but bash and Python).
-.PHONY: setup run test lint bench seed
+.PHONY: setup run api test lint bench seed
 
 setup:
 	./scripts/setup
 run:
 	./scripts/run
+api:
+	./scripts/api
 test:
 	./scripts/test
 lint:

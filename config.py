@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list, repr=False)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8001, ge=1, le=65535)
+    # Demo mode: the API runs without keys (only with API_KEYS empty, on a loopback host).
+    api_auth_disabled: bool = False
 
     # Orders and operations
     max_line_quantity: int = Field(default=10_000, ge=1, le=1_000_000)
