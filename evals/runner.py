@@ -1,7 +1,8 @@
 """The evaluation runner for prompt tuning: run every case through the desk and score it.
 
 `run_eval(dataset, provider=, prompt_path=)` prepares a private store (a temporary SQLite
-file seeded with Northwind, its own in-memory catalog index and checkpointer), builds an
+file seeded with Northwind, its own in-memory catalog index, customer memory collection
+and checkpointer), builds an
 `OrderDesk` on it without touching the process-wide engine (the Streamlit prompt lab runs
 this inside the app), plays each case in a fresh thread, and scores it with
 `evals.scoring.score_case`. After a case the store is put back: orders it placed are
@@ -208,19 +209,36 @@ def eval_store(provider: str) -> Iterator[EvalStore]:
 
 
 def open_desk(store: EvalStore, *, provider: str, prompt_path: Path | None) -> Any:
-    """An OrderDesk on the private store: own engine, catalog index, customers, checkpointer."""
+    """An OrderDesk on the private store: own engine, catalog index, customers, checkpointer,
+    and a customer memory collection of this run's own (in memory, never var/chroma)."""
     from agents.desk import OrderDesk
+    from memory.store import MemoryStore, get_memories_collection
     from rag.catalog_index import get_catalog_collection
     from rag.chroma import create_chroma_client
 
-    collection = get_catalog_collection(create_chroma_client(store.settings, ephemeral=True))
+    client = create_chroma_client(store.settings, ephemeral=True)
+    collection = get_catalog_collection(client)
+    memories = get_memories_collection(client, name=f"eval_memories_{uuid.uuid4().hex[:12]}")
     return OrderDesk.open(
         settings=store.settings,
         provider=provider,
         prompt_path=prompt_path,
         engine=store.engine,
         collection=collection,
+        memory=MemoryStore(memories),
     )
+
+
+def close_desk(desk: Any, store: EvalStore) -> None:
+    """Close the desk's checkpointer and drop the run's memory collection (the in-memory
+    Chroma lives as long as the process: the prompt lab runs many evaluations)."""
+    from rag.chroma import create_chroma_client
+
+    desk.close()
+    memory = getattr(desk, "memory", None)
+    if memory is not None:
+        client = create_chroma_client(store.settings, ephemeral=True)
+        client.delete_collection(memory.collection.name)
 
 
 def play_case(desk: Any, case: Mapping[str, Any], thread_id: str) -> list[TurnRecord]:
@@ -263,12 +281,15 @@ def run_eval(
         desk = open_desk(store, provider=provider, prompt_path=prompt)
         report.model = str(getattr(desk, "model_label", provider))
         run_id = uuid.uuid4().hex[:8]
-        for number, case in enumerate(cases, start=1):
-            turns = play_case(desk, case, f"eval-{run_id}-{case['id']}")
-            store.restore()
-            report.runs.append(CaseRun(score_case(case, turns), turns))
-            if progress is not None:
-                progress(number, len(cases))
+        try:
+            for number, case in enumerate(cases, start=1):
+                turns = play_case(desk, case, f"eval-{run_id}-{case['id']}")
+                store.restore()
+                report.runs.append(CaseRun(score_case(case, turns), turns))
+                if progress is not None:
+                    progress(number, len(cases))
+        finally:
+            close_desk(desk, store)
     report.latencies_ms = [t.latency_ms for run in report.runs for t in run.turns][1:]
     report.duration_s = time.perf_counter() - started
     log.info("eval %s: %d/%d passed", dataset, report.passed, len(report.runs))

@@ -200,9 +200,13 @@ class MemoryStore:
         return memories[0] if memories else None
 
     def list(
-        self, customer_id: str, *, kind: str | None = None, limit: int | None = None
+        self,
+        customer_id: str,
+        *,
+        kind: str | Sequence[str] | None = None,
+        limit: int | None = None,
     ) -> builtins.list[Memory]:
-        """One customer's memories, newest first (optionally of one kind, at most `limit`)."""
+        """One customer's memories, newest first (optionally of some kinds, at most `limit`)."""
         customer_id, where = self._where(customer_id, kind)
         memories: builtins.list[Memory] = []
         offset = 0
@@ -241,11 +245,7 @@ class MemoryStore:
     def recall(self, customer_id: str, query: str, k: int = 5) -> builtins.list[Memory]:
         """What to show the model for a turn: stated preferences and notes, then the `k`
         memories most relevant to the message (the `k` newest when there is no message)."""
-        stated = [
-            memory
-            for kind in ("preference", "note")
-            for memory in self.list(customer_id, kind=kind, limit=k)
-        ]
+        stated = self.list(customer_id, kind=("preference", "note"), limit=k)
         if query.strip():
             relevant = self.search(customer_id, query, k=k)
         else:
@@ -262,13 +262,16 @@ class MemoryStore:
 
     # --- plumbing ---------------------------------------------------------------------
 
-    def _where(self, customer_id: str, kind: str | None) -> tuple[str, dict[str, Any]]:
+    def _where(
+        self, customer_id: str, kind: str | Sequence[str] | None
+    ) -> tuple[str, dict[str, Any]]:
         """(canonical customer id, the Chroma filter): every read goes through this."""
         customer_id = check_customer_id(customer_id)
         scope: dict[str, Any] = {"customer_id": customer_id}
         if kind is None:
             return customer_id, scope
-        return customer_id, {"$and": [scope, {"kind": check_kind(kind)}]}
+        kinds = [check_kind(kind)] if isinstance(kind, str) else [check_kind(k) for k in kind]
+        return customer_id, {"$and": [scope, {"kind": {"$in": kinds}}]}
 
     def _new(self, item: NewMemory) -> Memory:
         return Memory(

@@ -1,7 +1,8 @@
 """The offline model's grammar: what a sales person's message asks for, read with rules.
 
 `read_message()` turns one chat message into a `Reading`: its intent (order, edit,
-confirm, cancel, status, search, repeat the last order) and the (quantity, phrase) pairs
+confirm, cancel, status, search, repeat the last order, the usual, what a customer
+usually orders, remember a note) and the (quantity, phrase) pairs
 it names. It knows quantities as digits or words ("a dozen", "twenty-five", "12 x",
 "x12", "- 12", "12 units of"), line separators (new lines, bullets, commas, "and",
 semicolons), edit verbs ("make the tofu 30", "drop the ikura", "also 5 konbu"), and it
@@ -19,7 +20,18 @@ from typing import Literal
 
 Action = Literal["set", "add", "remove"]
 Intent = Literal[
-    "order", "edit", "confirm", "discard", "cancel_order", "status", "search", "repeat", "chat"
+    "order",
+    "edit",
+    "confirm",
+    "discard",
+    "cancel_order",
+    "status",
+    "search",
+    "repeat",
+    "usual",
+    "habits",
+    "remember",
+    "chat",
 ]
 
 UNITS = {
@@ -157,8 +169,22 @@ SEARCH_START = re.compile(
 )
 REPEAT = re.compile(
     r"\b(?:same (?:as|order as) (?:last|the last|previous|before)(?: time| order)?|"
-    r"(?:the|their|his|her|our) usual|repeat (?:the |their |his |her )?(?:last|previous) order|"
-    r"reorder|re-order|same again|usual order)\b"
+    r"repeat (?:the |their |his |her )?(?:last|previous) order|"
+    r"reorder|re-order|same again)\b"
+)
+USUAL = re.compile(r"\b(?:(?:the|their|his|her|our) usual|usual order)\b")
+HABITS = re.compile(
+    r"\b(?:usually|normally|typically|regularly|generally|mostly|often|tend to)\s+"
+    r"(?:order|buy|get|take|want|have|purchase)s?\b"
+    r"|\bwhat(?:'s| is| are) (?:the|their|his|her) usual\b|\b(?:order history|buying habits)\b"
+)
+HABITS_ASK = re.compile(r"^(?:what|which|how|tell|show|remind|do you know)\b|\?$")
+# "remember that …", "note: …", "please note …" at the start of a message (after a greeting).
+REMEMBER = re.compile(
+    r"^(?:(?:hi|hey|hello|ok|okay|oh|also|and|btw|by the way)[,!.]?\s+)?(?:please\s+)?"
+    r"(?:remember|note|make a note|take a note|keep in mind|for the record|fyi)\b"
+    r"(?:\s+(?:that|this|down|for (?:the )?future))?\s*[:,\-—–]?\s*(?P<note>\S.*)$",
+    re.DOTALL,
 )
 REMOVE_VERB = re.compile(
     r"^(?:please\s+)?(?:drop|remove|delete|take (?:off|out)|skip|scratch|scrap|lose|cut|"
@@ -215,7 +241,7 @@ CUE = re.compile(
 FILLER_START = re.compile(
     r"^(?:(?:hi|hello|hey|please|pls|plz|also|and|then|plus|oh|ok|okay|so|can you|could you|"
     r"kindly|we'll take|we will take|i'll take|add|order|with|of|the|some|an?|x|×|-|:|"
-    r"units? of|more|another|extra)\b[\s,:]*)+"
+    r"units? of|more|another)\b[\s,:]*)+"
 )
 FILLER_END = re.compile(
     r"(?:[\s,]*\b(?:please|pls|plz|thanks|thank you|thx|cheers|each|too|as well|asap|instead|"
@@ -254,6 +280,7 @@ class Reading:
     order_id: int | None = None
     query: str | None = None
     unparsed: list[str] = field(default_factory=list)
+    note: str | None = None  # what to remember, for the remember intent
 
 
 def fold(text: str) -> str:
@@ -521,6 +548,15 @@ def _removals(text: str, lowered: str, removal: re.Match[str]) -> list[Ask]:
     return [Ask(tidy_phrase(part), None, None, "remove") for part in parts if tidy_phrase(part)]
 
 
+def note_of(message: str) -> str | None:
+    """What a "remember that …" / "note: …" message asks to remember, or None."""
+    match = REMEMBER.match(clean(message).strip())
+    if match is None:
+        return None
+    note = re.sub(r"\s+", " ", match.group("note")).strip(" .")
+    return note[:1].upper() + note[1:] if note else None
+
+
 def find_order_number(message: str) -> int | None:
     match = ORDER_NUMBER.search(fold(message))
     return int(match.group(1)) if match else None
@@ -532,6 +568,9 @@ def read_message(message: str, *, has_draft: bool = False) -> Reading:
     folded = fold(text).strip()
     if not folded:
         return Reading("chat")
+    note = note_of(text)
+    if note:
+        return Reading("remember", note=note)
     if is_approval(folded):
         return Reading("confirm")
     order_number = find_order_number(folded)
@@ -541,6 +580,10 @@ def read_message(message: str, *, has_draft: bool = False) -> Reading:
         return Reading("discard")
     if REPEAT.search(folded):
         return Reading("repeat")
+    if HABITS.search(folded) and HABITS_ASK.search(folded):
+        return Reading("habits")
+    if USUAL.search(folded):
+        return Reading("usual")
     if order_number and _about_an_order(folded, order_number):
         return Reading("status", order_id=order_number)
     return _read_lines(text, folded, has_draft)
@@ -573,7 +616,9 @@ def _read_lines(text: str, folded: str, has_draft: bool) -> Reading:
             asks.extend(lines)
         else:
             unparsed.append(segment)
-    if not asks and _is_question(folded):
+    vague = all((ask.raw_quantity or "").lower() in ("a", "an") for ask in asks)
+    if _is_question(folded) and (not asks or (vague and not has_draft)):
+        # "is there a crab product in the catalog" asks about the catalog, orders nothing
         return Reading("search", query=_search_query(text))
     if not asks:
         return Reading("chat", unparsed=unparsed)
@@ -581,7 +626,15 @@ def _read_lines(text: str, folded: str, has_draft: bool) -> Reading:
     return Reading(intent, asks=asks, unparsed=unparsed)
 
 
+REQUEST = re.compile(
+    r"^(?:can|could|may|would)\s+(?:i|we|you)\s+(?:please\s+)?(?:get|have|add|send|order|put|"
+    r"book|take|ship|do)\b"
+)
+
+
 def _is_question(folded: str) -> bool:
+    if REQUEST.match(folded):
+        return False  # "can I get a box of tofu for Alfreds?" is an order
     return folded.endswith("?") or bool(SEARCH_START.match(folded))
 
 

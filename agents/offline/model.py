@@ -1,7 +1,8 @@
 """The offline order model: a deterministic `BaseChatModel` that drives the tools by rules.
 
 It reads the conversation the way an LLM would - the system message (which carries the
-current draft as JSON), the user's last message and the tool results since - and
+current draft as JSON and what is remembered about the turn's customer), the user's last
+message and the tool results since - and
 answers with the next step: tool calls (find_customer, search_catalog, draft_order,
 update_draft, confirm_order, ...) or the reply text. Every call recomputes its plan from
 the messages, so it keeps no state of its own and a thread can resume in any process.
@@ -25,10 +26,16 @@ from pydantic import ConfigDict, PrivateAttr
 from rapidfuzz import fuzz, process
 
 from agents.offline import replies
-from agents.offline.grammar import Ask, Reading, clean, fold, read_message
+from agents.offline.grammar import Ask, Reading, clean, fold, note_of, read_message
 from config import get_settings
 
 DRAFT_TAG = re.compile(r"<draft>(.*?)</draft>", re.DOTALL)
+MEMORIES_TAG = re.compile(r"<memories[^>]*>(.*?)</memories>", re.DOTALL)
+MEMORY_LINE = re.compile(r"^- \[(?P<kind>\w+) (?P<date>[\d-]+)\] (?P<text>.*)$", re.MULTILINE)
+PREFERENCE_WORDS = re.compile(
+    r"\b(?:always|never|prefers?|likes?|wants?|only|usually|every|don'?t|do not|rather)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -37,6 +44,7 @@ class Step:
 
     calls: list[dict[str, Any]] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)  # tool_call_id -> parsed JSON
+    recalled: list[dict[str, str]] = field(default_factory=list)  # the <memories> lines
 
     def done(self, name: str) -> list[tuple[dict[str, Any], Any]]:
         return [(c, self.results.get(c["id"])) for c in self.calls if c["name"] == name]
@@ -100,6 +108,7 @@ class OfflineOrderModel(BaseChatModel):
             return AIMessage(content=replies.GREETING)
         text = clean(str(messages[last_human].content))
         step = _step(messages[last_human + 1 :])
+        step.recalled = _recalled(messages)
         if _rejected(step):
             return AIMessage(content=replies.not_confirmed(draft))
         reading = self._read(text, has_draft=draft is not None)
@@ -183,6 +192,62 @@ class OfflineOrderModel(BaseChatModel):
             for line in last["lines"]
         ]
         return _call("draft_order", {"customer_id": customer["customer_id"], "lines": lines})
+
+    def _on_usual(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
+        customer = self._customer_in(text, draft) or _draft_customer(draft)
+        if customer is None:
+            return AIMessage(content=replies.WHICH_CUSTOMER_FOR_USUAL)
+        usual = _result(step, "usual_products")
+        drafted = step.done("draft_order")
+        if drafted:
+            reply = replies.usual_drafted(drafted[-1][1], usual, _last_confirmed(step))
+            return AIMessage(content=reply)
+        if usual is None:
+            return _call("usual_products", {"customer_id": customer["customer_id"], "n": 5})
+        lines = [
+            {"product_id": line["product_id"], "quantity": line["quantity"]}
+            for line in usual.get("usual", [])
+            if not line["discontinued"]
+        ]
+        if not lines:  # nothing they order repeatedly: their last order is the usual
+            if not step.done("recent_orders"):
+                return _call("recent_orders", {"customer_id": customer["customer_id"], "n": 5})
+            last = _last_confirmed(step)
+            if last is None:
+                return AIMessage(content=replies.no_previous_order(customer))
+            lines = _order_lines(last)
+        return _call("draft_order", {"customer_id": customer["customer_id"], "lines": lines})
+
+    def _on_habits(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
+        customer = self._customer_in(text, draft) or _draft_customer(draft)
+        if customer is None:
+            return AIMessage(content=replies.WHICH_CUSTOMER_FOR_HABITS)
+        if not step.calls:
+            args = {"customer_id": customer["customer_id"]}
+            return AIMessage(
+                content="",
+                tool_calls=[
+                    _tool_call("usual_products", {**args, "n": 5}),
+                    _tool_call("recent_orders", {**args, "n": 1}),
+                ],
+            )
+        usual = _result(step, "usual_products")
+        recent = _result(step, "recent_orders")
+        return AIMessage(content=replies.habits(customer, usual, recent, step.recalled))
+
+    def _on_remember(
+        self, reading: Reading, text: str, draft: dict | None, step: Step
+    ) -> AIMessage:
+        customer = self._customer_in(text, draft) or _draft_customer(draft)
+        if customer is None:
+            return AIMessage(content=replies.WHICH_CUSTOMER_FOR_NOTE)
+        done = step.done("remember")
+        if done:
+            return AIMessage(content=replies.remembered(done[-1][1], customer))
+        note = note_of(text) or reading.note or text
+        kind = "preference" if PREFERENCE_WORDS.search(note) else "note"
+        args = {"customer_id": customer["customer_id"], "note": note, "kind": kind}
+        return _call("remember", args)
 
     def _on_order(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
         return self._on_edit(reading, text, draft, step)
@@ -341,6 +406,31 @@ def _current_draft(messages: list[BaseMessage]) -> dict[str, Any] | None:
                 data = json.loads(match.group(1))
                 return data if data and data.get("status") == "open" else None
     return None
+
+
+def _order_lines(order: dict[str, Any]) -> list[dict[str, int]]:
+    return [{"product_id": x["product_id"], "quantity": x["quantity"]} for x in order["lines"]]
+
+
+def _draft_customer(draft: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not draft or not draft.get("customer_id"):
+        return None
+    return {"customer_id": draft["customer_id"], "company_name": draft.get("customer_name")}
+
+
+def _recalled(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    """The memories the system prompt lists for the turn's customer."""
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            match = MEMORIES_TAG.search(str(message.content))
+            if match:
+                return [m.groupdict() for m in MEMORY_LINE.finditer(match.group(1))]
+    return []
+
+
+def _result(step: Step, name: str) -> dict[str, Any] | None:
+    done = step.done(name)
+    return done[-1][1] if done and isinstance(done[-1][1], dict) else None
 
 
 def _step(messages: list[BaseMessage]) -> Step:

@@ -14,6 +14,9 @@ GREETING = "Hello! Type an order, e.g. “Alfreds Futterkiste wants 12 Queso Cab
 NOTHING_TO_CONFIRM = "There is no draft to confirm yet. Tell me the customer and what they want."
 NOTHING_TO_CANCEL = "There is no open draft to cancel."
 WHICH_CUSTOMER_FOR_REPEAT = "Which customer should I repeat the last order for?"
+WHICH_CUSTOMER_FOR_USUAL = "Which customer's usual order should I draft?"
+WHICH_CUSTOMER_FOR_HABITS = "Which customer do you mean?"
+WHICH_CUSTOMER_FOR_NOTE = "Which customer should I note that for?"
 SMALL_TALK = {
     "hi",
     "hello",
@@ -239,3 +242,68 @@ def repeated(result: dict[str, Any] | None, last: dict[str, Any] | None) -> str:
 
 def no_previous_order(customer: dict[str, Any]) -> str:
     return f"{customer['company_name']} has no previous order to repeat. What would they like?"
+
+
+def _lines_in_words(lines: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{line['quantity']} × {line['product_name']}" for line in lines)
+
+
+def usual_drafted(
+    result: dict[str, Any] | None, usual: dict[str, Any] | None, last: dict[str, Any] | None
+) -> str:
+    if last is not None:
+        intro = (
+            "They have no product they order again and again, so this is their last order, "
+            f"{last['order_id']} of {last['created_at'][:10]}:"
+        )
+    else:
+        count = (usual or {}).get("orders", 0)
+        intro = f"The usual, based on their most frequent products (over {count} orders):"
+    usual_lines = (usual or {}).get("usual", [])
+    dropped = [line["product_name"] for line in usual_lines if line["discontinued"]]
+    notes = [f"(Left out, discontinued: {', '.join(dropped)}.)"] if dropped else []
+    return intro + "\n" + draft_reply(result, notes)
+
+
+def habits(
+    customer: dict[str, Any],
+    usual: dict[str, Any] | None,
+    recent: dict[str, Any] | None,
+    recalled: list[dict[str, str]],
+) -> str:
+    who = f"{customer['company_name']} ({customer['customer_id']})"
+    if usual is None or "error" in usual:
+        return f"I couldn't read the order history of {who}."
+    if not usual.get("orders"):
+        return f"{who} has no orders on record yet."
+    parts = [f"{who} has {usual['orders']} orders on record."]
+    frequent = [
+        f"{line['product_name']} (in {line['orders']} orders, usually {line['quantity']})"
+        for line in usual.get("usual", [])
+    ]
+    parts.append(
+        "Most often they order: " + "; ".join(frequent) + "."
+        if frequent
+        else "No product appears in more than one of their orders."
+    )
+    last = next(iter((recent or {}).get("orders", [])), None)
+    if last is not None:
+        parts.append(
+            f"Their last order, {last['order_id']} of {last['created_at'][:10]} "
+            f"({last['status']}): {_lines_in_words(last['lines'])}."
+        )
+    stated = [m["text"] for m in recalled if m["kind"] in ("preference", "note")]
+    if stated:
+        parts.append("Noted: " + " ".join(f"“{text}”" for text in stated))
+    return "\n".join(parts)
+
+
+def remembered(result: dict[str, Any] | None, customer: dict[str, Any]) -> str:
+    if not result or "remembered" not in result:
+        return f"I couldn't note that: {(result or {}).get('error', 'unknown error')}"
+    memory = result["remembered"]
+    name = customer.get("company_name") or customer["customer_id"]
+    return (
+        f"📝 Noted for {name} ({customer['customer_id']}) as a {memory['kind']}: "
+        f"“{memory['text']}”. I'll keep it in mind for their next orders."
+    )

@@ -1,8 +1,8 @@
 """Agent fixtures: a real OrderDesk (offline model) on a freshly seeded store per backend.
 
 Real parts throughout: the seeded SQLite / PostgreSQL database, the real embedding model,
-a Chroma catalog collection (in memory, synced from SQL) and the LangGraph checkpointer
-in the same database as the orders.
+a Chroma catalog collection (in memory, synced from SQL), a customer memory collection
+of the desk's own and the LangGraph checkpointer in the same database as the orders.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from agents.desk import OrderDesk
 from db.models import Order, Product
 from db.seed import seed
+from memory.store import MemoryStore, get_memories_collection
 from rag.catalog_index import get_catalog_collection
 
 
@@ -27,10 +28,13 @@ def seeded_engine(engine: Engine) -> Engine:
     return engine
 
 
-def open_desk(engine: Engine) -> OrderDesk:
+def open_desk(engine: Engine, memory: MemoryStore | None = None) -> OrderDesk:
+    """An offline desk; without `memory`, a fresh (empty, in-memory) memory store."""
     client = chromadb.EphemeralClient()
     collection = get_catalog_collection(client, name=f"catalog_{uuid.uuid4().hex[:8]}")
-    return OrderDesk.open(engine=engine, collection=collection, provider="offline")
+    if memory is None:
+        memory = MemoryStore(get_memories_collection(client, name=f"mem_{uuid.uuid4().hex[:8]}"))
+    return OrderDesk.open(engine=engine, collection=collection, provider="offline", memory=memory)
 
 
 @pytest.fixture
