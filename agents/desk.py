@@ -38,7 +38,7 @@ from agents.tools import TOOLS, DeskContext, draft_json
 from config import Settings, get_settings
 from db.engine import get_db_engine
 from memory.habits import summary_memory
-from memory.store import Memory, MemoryStore, get_memory_store, memory_store_beside
+from memory.store import Memory, MemoryStore, get_memory_store, private_memory_store
 from memory.threads import close_checkpointer, open_checkpointer
 from orders.confirm import confirm_draft
 from orders.customers import CustomerIndex
@@ -155,8 +155,8 @@ class OrderDesk:
 
         `engine` and `collection` (a Chroma catalog collection) replace the process-wide
         ones, so a second store (the evaluation runner's) never touches the app's.
-        `memory` is the customer memory store; by default the `memories` collection on the
-        catalog collection's client when `collection` is given, else the process-wide one.
+        `memory` is the customer memory store: by default the process-wide one, or - when
+        `collection` is given - a private, empty in-memory one, for the same reason.
         """
         settings = settings or get_settings()
         engine = engine or get_db_engine()
@@ -173,7 +173,7 @@ class OrderDesk:
             customers=customers,
             checkpointer=open_checkpointer(settings, url=engine.url),
             prompt=load_prompt(prompt_path),
-            memory=memory if memory is not None else _default_memory(collection),
+            memory=memory if memory is not None else _default_memory(settings, collection),
         )
 
     # --- public API -----------------------------------------------------------------------
@@ -495,10 +495,11 @@ def _memory_json(memory: Memory) -> dict[str, Any]:
     }
 
 
-def _default_memory(collection: Any) -> MemoryStore | None:
-    """The memory store beside `collection` (or the process-wide one); None if unavailable."""
+def _default_memory(settings: Settings, collection: Any) -> MemoryStore | None:
+    """The process-wide memory store, or a private one beside a private catalog; None if
+    Chroma is unavailable."""
     try:
-        return memory_store_beside(collection) if collection is not None else get_memory_store()
+        return private_memory_store(settings) if collection is not None else get_memory_store()
     except Exception as error:  # noqa: BLE001 - the desk works without memory, and says so
         log.warning("customer memory unavailable (Chroma down?): %s", error)
         return None

@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 
+from config import Settings
 from rag.embeddings import MiniLMEmbeddingFunction, get_embedder
 
 log = logging.getLogger(__name__)
@@ -362,10 +363,12 @@ def get_memories_collection(
     )
 
 
-def memory_store_beside(collection: Collection, *, name: str = MEMORY_COLLECTION) -> MemoryStore:
-    """A memory store on the same Chroma client as `collection` (e.g. a private catalog's)."""
-    client: ClientAPI = collection._client  # noqa: SLF001 - Chroma keeps no public handle
-    return MemoryStore(get_memories_collection(client, name=name))
+def private_memory_store(settings: Settings) -> MemoryStore:
+    """An empty store of its own, in memory (for a desk on a private store, a benchmark)."""
+    from rag.chroma import create_chroma_client
+
+    client = create_chroma_client(settings, ephemeral=True)
+    return MemoryStore(get_memories_collection(client, name=f"memories_{uuid.uuid4().hex}"))
 
 
 _lock = threading.Lock()

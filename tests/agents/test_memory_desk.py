@@ -188,3 +188,19 @@ def test_a_broken_memory_store_never_breaks_a_turn(seeded_engine: Engine, thread
         assert "couldn't note that" in noted.reply and noted.error is None
     finally:
         desk.close()
+
+
+def test_a_desk_on_a_private_catalog_gets_a_private_memory(
+    seeded_engine: Engine, thread: Thread
+) -> None:
+    client = create_chroma_client(load_settings(), ephemeral=True)
+    catalog = get_catalog_collection(client, name=f"catalog_{uuid.uuid4().hex[:8]}")
+    desk = OrderDesk.open(engine=seeded_engine, collection=catalog, provider="offline")
+    try:
+        assert desk.memory is not None and desk.memory.collection.name != "memories"
+        desk.chat(thread(), "remember that Alfreds always wants the 1 kg packs")
+        assert [m.text for m in desk.memory.list("ALFKI")] == [
+            "Alfreds always wants the 1 kg packs"
+        ]
+    finally:
+        desk.close()
