@@ -16,6 +16,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from agents.desk import Turn
+from db.models import Customer
 from orders.drafts import remove_line, set_line
 from orders.errors import OrderError
 from orders.schemas import DraftView
@@ -61,11 +62,16 @@ def remember_turn(prompt: str | None, turn: Turn) -> None:
             "customer": turn.draft.customer_name if turn.draft else "",
             "total": turn.draft.total if turn.draft else None,
         }
-    if turn.draft is not None and turn.draft.customer_id:
-        st.session_state.customer = (turn.draft.customer_id, turn.draft.customer_name or "")
-    memories = getattr(turn, "memories", None)
-    if memories is not None:
-        st.session_state.memories = [getattr(m, "text", str(m)) for m in memories]
+    customer_id = turn.customer_id or (turn.draft.customer_id if turn.draft else None)
+    if customer_id:
+        st.session_state.customer = (customer_id, customer_name(customer_id))
+        st.session_state.memories = [memory.text for memory in turn.memories]
+
+
+def customer_name(customer_id: str) -> str:
+    with Session(db_engine()) as session:
+        customer = session.get(Customer, customer_id)
+    return customer.company_name if customer else ""
 
 
 def as_markdown(text: str) -> str:

@@ -38,8 +38,12 @@ def page() -> None:
         text = st.text_area("Remember…", placeholder="Always wants the 1 kg packs")
         kind = st.selectbox("Kind", KINDS[:2])
         if st.form_submit_button("Add memory") and text.strip():
-            store.add(customer_id, text.strip(), kind)
-            st.rerun()
+            try:
+                store.add(customer_id, text.strip(), kind)
+            except ValueError as error:  # MemoryRefused: too long, empty after cleaning...
+                st.error(str(error))
+            else:
+                st.rerun()
     st.caption(f"{len(memories)} memories for {customers[customer_id]}")
     for memory in sorted(memories, key=lambda m: str(m.created_at), reverse=True):
         left, right = st.columns([8, 1])

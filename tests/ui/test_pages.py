@@ -165,3 +165,23 @@ def test_unreachable_database_is_shown_not_raised(
     assert not at.exception
     assert "cannot start" in at.error[0].value
     _fresh_clients()
+
+
+def test_memory_page_adds_and_deletes(seeded: str) -> None:
+    at = app()
+    at.switch_page("ui/memory.py").run()
+    at.text_area[0].set_value("Always wants the 1 kg packs")
+    next(b for b in at.button if b.label == "Add memory").click().run()
+    assert not at.exception, at.exception
+    assert any("Always wants the 1 kg packs" in m.value for m in at.markdown)
+    deletes = [b for b in at.button if b.label == "Delete"]
+    assert deletes
+    deletes[0].click().run()
+    assert not any("Always wants the 1 kg packs" in m.value for m in at.markdown)
+
+
+def test_sidebar_shows_what_memory_recalls(seeded: str) -> None:
+    at = say(app(), "remember that Alfreds Futterkiste always wants the 1 kg packs")
+    say(at, "Alfreds Futterkiste wants 3 tofu")
+    recalled = [m.value for m in at.sidebar.caption]
+    assert any("1 kg packs" in text for text in recalled), recalled
