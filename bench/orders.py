@@ -29,19 +29,17 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, create_engine, func, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
-from config import get_settings, normalize_database_url
+from bench.database import bench_database, server_url
+from config import get_settings
 from db.engine import dispose_engine, get_db_engine
 from db.models import Customer, Draft, DraftLine, Order, OrderLine, Product
 from db.seed import seed
 from orders.confirm import confirm_draft
 from orders.errors import Unavailable
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "orderdesk_bench_orders"
 HOT_PRODUCT, HOT_STOCK, STOCK = 11, 400, 1_000_000
 
@@ -218,21 +216,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument(
-        "--server-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
-    )
+    parser.add_argument("--server-url", default=server_url())
     args = parser.parse_args()
 
-    server = normalize_database_url(args.server_url)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    url = make_url(server).set(database=BENCH_DB).render_as_string(hide_password=False)
-    os.environ["DATABASE_URL"] = url
-    get_settings.cache_clear()
     rng = random.Random(7)
-    try:
+    with bench_database(args.server_url, BENCH_DB) as url:
         engine = get_db_engine()
         seed(engine=engine)
         print(
@@ -255,11 +243,6 @@ def main() -> None:
                 + ("  (ran out of prepared drafts: rate is a lower bound)" if left == 0 else "")
             )
         print(f"    ratio: pooled is {rates['pooled'] / rates['per-call']:.1f}x per-call")
-    finally:
-        dispose_engine()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

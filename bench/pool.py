@@ -15,7 +15,6 @@ BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import threading
@@ -24,17 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, create_engine, event, select, text, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
-from config import get_settings, normalize_database_url
-from db.engine import dispose_engine, get_db_engine
+from bench.database import bench_database, server_url
+from config import get_settings
+from db.engine import get_db_engine
 from db.models import Customer, Product
 from db.seed import seed
 from orders.catalog import list_products
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "orderdesk_bench"
 
 
@@ -99,20 +96,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="pooled engine vs a new engine per call")
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument(
-        "--server-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
-    )
+    parser.add_argument("--server-url", default=server_url())
     args = parser.parse_args()
 
-    server = normalize_database_url(args.server_url)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    url = make_url(server).set(database=BENCH_DB).render_as_string(hide_password=False)
-    os.environ["DATABASE_URL"] = url
-    get_settings.cache_clear()
-    try:
+    with bench_database(args.server_url, BENCH_DB) as url:
         pooled_engine = get_db_engine()
         seed(engine=pooled_engine)
         opened = [0]
@@ -130,7 +117,7 @@ def main() -> None:
 
         settings = get_settings()
         print(
-            f"PostgreSQL {server.split('@')[-1]}, {args.threads} threads, {args.seconds:.0f} s "
+            f"PostgreSQL {url.split('@')[-1]}, {args.threads} threads, {args.seconds:.0f} s "
             f"per mode, pool_size={settings.db_pool_size} max_overflow={settings.db_max_overflow}"
         )
         results = []
@@ -145,11 +132,6 @@ def main() -> None:
                 f"connections opened {result.connections_opened}"
             )
         print(f"    ratio: pooled is {results[0].rate / results[1].rate:.1f}x per-call")
-    finally:
-        dispose_engine()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -69,7 +69,6 @@ def seed_memories(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tqdm import tqdm
 
     from config import ConfigError, configure_logging, get_settings
 
@@ -82,19 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     from db.engine import get_db_engine
     from memory.store import get_memory_store
     from rag.chroma import chroma_location
+    from rag.index import tqdm_progress
 
     try:
         store = get_memory_store()
     except Exception as error:  # noqa: BLE001 - a CLI reports, it does not trace back
         print(f"Chroma unavailable at {chroma_location(get_settings())}: {error}", file=sys.stderr)
         return 1
-    with tqdm(total=0, unit="memory", desc="order summaries") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
+    with tqdm_progress(unit="memory", desc="order summaries") as progress:
         report = seed_memories(engine=get_db_engine(), store=store, progress=progress)
     print(
         f"Customer memory: {report.added} order summaries added, {report.skipped} already "

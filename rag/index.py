@@ -10,10 +10,25 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from tqdm import tqdm
 
 from config import ConfigError, configure_logging, get_settings
+
+
+@contextmanager
+def tqdm_progress(*, unit: str, desc: str) -> Iterator[Callable[[int, int], None]]:
+    """A (done, total) progress callback drawn as a tqdm bar on the terminal."""
+    with tqdm(total=0, unit=unit, desc=desc) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        yield progress
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,13 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - a CLI reports, it does not trace back
         print(f"Chroma unavailable at {chroma_location(get_settings())}: {error}", file=sys.stderr)
         return 1
-    with tqdm(total=0, unit="product", desc="embedding") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
+    with tqdm_progress(unit="product", desc="embedding") as progress:
         report = sync_catalog(engine=get_db_engine(), collection=collection, progress=progress)
     print(
         f"Catalog index: {report.added} added, {report.updated} updated, "
