@@ -111,9 +111,15 @@ class OfflineOrderModel(BaseChatModel):
         step.recalled = _recalled(messages)
         if _rejected(step):
             return AIMessage(content=replies.not_confirmed(draft))
-        reading = self._read(text, has_draft=draft is not None)
+        # Read the message as it was read at the start of the turn: a draft created by this
+        # turn's own tools must not turn "3 extra olive oil" into an edit halfway through.
+        had_draft = _turn_had_draft(messages[last_human + 1 :], default=draft is not None)
+        reading = self._read(text, has_draft=had_draft)
         handler = getattr(self, f"_on_{reading.intent}")
-        return handler(reading, text, draft, step)
+        answer = handler(reading, text, draft, step)
+        if not step.calls:
+            answer.additional_kwargs[TURN_HAD_DRAFT] = had_draft
+        return answer
 
     def _read(self, text: str, *, has_draft: bool) -> Reading:
         key = (text, has_draft)
@@ -328,7 +334,8 @@ class OfflineOrderModel(BaseChatModel):
         product = _on_draft(ask.phrase, on_draft) if on_draft else None
         if product is None:
             result = found.get(ask.phrase)
-            if result is None:
+            if result is None:  # never drop a line silently
+                plan.notes.append(replies.unresolved(ask, {}))
                 return
             if editing:
                 product = _best_on_draft(result, on_draft)
@@ -388,6 +395,17 @@ class OfflineOrderModel(BaseChatModel):
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+TURN_HAD_DRAFT = "orderdesk_turn_had_draft"
+
+
+def _turn_had_draft(since_user: list[BaseMessage], *, default: bool) -> bool:
+    """Whether the conversation had an open draft when the user's message arrived."""
+    for message in since_user:
+        if isinstance(message, AIMessage) and TURN_HAD_DRAFT in message.additional_kwargs:
+            return bool(message.additional_kwargs[TURN_HAD_DRAFT])
+    return default
 
 
 def _call(name: str, args: dict[str, Any]) -> AIMessage:

@@ -133,6 +133,13 @@ def test_unknown_and_ambiguous_phrases_are_never_guessed(desk: OrderDesk, thread
     assert "Louisiana Hot Spiced Okra" in turn.reply
 
 
+def test_an_unknown_last_line_is_reported_not_dropped(desk: OrderDesk, thread: Thread) -> None:
+    # The draft this turn creates must not make the last line read as an edit.
+    turn = desk.chat(thread(), "Que Delícia: 6 Gumbär Gummibärchen and 3 extra virgin olive oil")
+    assert lines(turn) == {26: 6}
+    assert "extra virgin olive oil" in turn.reply
+
+
 @pytest.mark.parametrize("quantity", ["0", "-5", "3.7", "1e12", "a million"])
 def test_absurd_quantities_are_refused(desk: OrderDesk, thread: Thread, quantity: str) -> None:
     turn = desk.chat(thread(), f"Bon app: {quantity} tofu and 2 ikura")
