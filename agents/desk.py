@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import build_chat_model, describe_model
 from agents.offline.grammar import clean, is_approval
-from agents.tools import TOOLS, DeskContext, draft_json
+from agents.tools import TOOLS, DeskContext, draft_json, memory_json
 from config import Settings, get_settings
 from db.engine import get_db_engine
 from memory.habits import summary_memory
@@ -96,7 +96,7 @@ class Turn:
             "tool_calls": [step.__dict__ for step in self.steps],
             "error": self.error,
             "customer_id": self.customer_id,
-            "memories": [_memory_json(memory) for memory in self.memories],
+            "memories": [memory_json(memory) for memory in self.memories],
         }
 
 
@@ -482,17 +482,6 @@ def memories_block(customer_id: str | None, memories: list[Memory]) -> str:
         + ("\n".join(lines) or "(nothing yet)")
         + "\n</memories>\n"
     )
-
-
-def _memory_json(memory: Memory) -> dict[str, Any]:
-    return {
-        "id": memory.id,
-        "kind": memory.kind,
-        "text": memory.text,
-        "created_at": memory.created_at.isoformat(timespec="seconds"),
-        "thread_id": memory.thread_id,
-        "score": memory.score,
-    }
 
 
 def _default_memory(settings: Settings, collection: Any) -> MemoryStore | None:

@@ -378,6 +378,7 @@ def memory_json(memory: Memory) -> dict[str, Any]:
         "kind": memory.kind,
         "text": memory.text,
         "created_at": memory.created_at.isoformat(timespec="seconds"),
+        "thread_id": memory.thread_id,
         "score": memory.score,
     }
 
