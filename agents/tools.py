@@ -12,8 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from db.engine import session_scope
 from memory.habits import usual_products as read_usual_products
 from memory.store import Memory, MemoryRefused, MemoryStore
 from orders import drafts
@@ -73,17 +73,6 @@ def draft_json(draft: DraftView) -> dict[str, Any]:
     data = draft.model_dump(mode="json")
     data["confirmable"] = draft.confirmable
     return data
-
-
-@contextmanager
-def _unit_of_work(runtime: ToolRuntime[DeskContext]) -> Iterator[Session]:
-    with Session(runtime.context.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def _refusals(func: Callable[..., str]) -> Callable[..., str]:
@@ -168,7 +157,7 @@ def draft_order(
     status: ok, short_stock (with `available`) or discontinued. Show it to the user and
     ask them to confirm; do not confirm on their behalf.
     """
-    with _unit_of_work(runtime) as session:
+    with session_scope(runtime.context.engine) as session:
         current = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
         if current is not None:
             drafts.discard_draft(session=session, draft_id=current.draft_id)
@@ -197,7 +186,7 @@ def update_draft(
     5 konbu". `remove`: product_ids to take off, e.g. "drop the ikura". `customer_id`:
     change who the order is for. Returns the updated draft, or an error if there is none.
     """
-    with _unit_of_work(runtime) as session:
+    with session_scope(runtime.context.engine) as session:
         draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
         if draft is None:
             return _json({"error": "There is no open draft in this conversation to change."})
@@ -227,7 +216,7 @@ def update_draft(
 @_refusals
 def discard_draft(runtime: ToolRuntime[DeskContext]) -> str:
     """Throw away this conversation's open draft (the user cancelled before confirming)."""
-    with _unit_of_work(runtime) as session:
+    with session_scope(runtime.context.engine) as session:
         draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
         if draft is None:
             return _json({"error": "There is no open draft to cancel."})
@@ -269,7 +258,7 @@ def cancel_order(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
     Only orders of this conversation's customer can be cancelled. Use discard_draft for a
     draft that was never confirmed.
     """
-    with _unit_of_work(runtime) as session:
+    with session_scope(runtime.context.engine) as session:
         draft = drafts.latest_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
         customer_id = draft.customer_id if draft else None
         if customer_id is None:
@@ -282,7 +271,7 @@ def cancel_order(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
 @_refusals
 def order_status(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
     """Look up an order by number: customer, status (confirmed/cancelled), date, lines, total."""
-    with _unit_of_work(runtime) as session:
+    with session_scope(runtime.context.engine) as session:
         return _json({"order": order_json(read_order(session=session, order_id=order_id))})
 
 
@@ -290,7 +279,7 @@ def order_status(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
 @_refusals
 def recent_orders(customer_id: str, runtime: ToolRuntime[DeskContext], n: int = 5) -> str:
     """A customer's newest orders (1-20), newest first: use for "same as last time"."""
-    with _unit_of_work(runtime) as session:
+    with session_scope(runtime.context.engine) as session:
         orders = read_recent_orders(
             session=session, customer_id=customer_id, n=max(1, min(int(n), 20))
         )
@@ -309,7 +298,7 @@ def usual_products(customer_id: str, runtime: ToolRuntime[DeskContext], n: int =
     products; for "same as last time" use recent_orders instead.
     """
     customer_id = _known_customer(runtime, customer_id)
-    with _unit_of_work(runtime) as session:
+    with session_scope(runtime.context.engine) as session:
         habits = read_usual_products(
             session=session, customer_id=customer_id, top=max(1, min(int(n), 10))
         )

@@ -104,13 +104,17 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error, always close.
 
+    On the process-wide engine unless another `engine` is given (a desk on its own store).
     Domain functions that own their transaction (orders.confirm.confirm_draft) may commit
     inside it; the final commit then has nothing left to do.
     """
-    session = get_sessionmaker()()
+    if engine is None:
+        session = get_sessionmaker()()
+    else:
+        session = Session(engine, expire_on_commit=False)
     try:
         yield session
         session.commit()

@@ -14,13 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chromadb.api import ClientAPI
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from config import get_settings, normalize_database_url
+from config import get_settings, load_settings, normalize_database_url
 from db.engine import dispose_engine, get_db_engine
 from db.models import Base
+from rag.chroma import create_chroma_client
+from rag.embeddings import MiniLMEmbeddingFunction
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +36,19 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     dispose_engine()
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MiniLMEmbeddingFunction:
+    """The real all-MiniLM-L6-v2 model, loaded once for the whole run."""
+    return MiniLMEmbeddingFunction(batch_size=64)
+
+
+@pytest.fixture(scope="session")
+def chroma_client() -> ClientAPI:
+    """One in-memory Chroma for the run (Chroma allows one per process); tests name
+    their own collections."""
+    return create_chroma_client(load_settings(), ephemeral=True)
 
 
 @pytest.fixture(scope="session")

@@ -13,21 +13,8 @@ from collections.abc import Iterator
 import pytest
 from chromadb.api import ClientAPI
 
-from config import load_settings
 from memory.store import MemoryStore, get_memories_collection
-from rag.chroma import create_chroma_client
 from rag.embeddings import MiniLMEmbeddingFunction
-
-
-@pytest.fixture(scope="session")
-def embedder() -> MiniLMEmbeddingFunction:
-    """The real all-MiniLM-L6-v2 model, loaded once for the whole run."""
-    return MiniLMEmbeddingFunction(batch_size=64)
-
-
-@pytest.fixture(scope="session")
-def chroma_client() -> ClientAPI:
-    return create_chroma_client(load_settings(), ephemeral=True)
 
 
 @pytest.fixture

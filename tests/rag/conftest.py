@@ -23,25 +23,13 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from sqlalchemy import Engine
 
-from config import load_settings
 from db.seed import seed
 from rag.catalog_index import get_catalog_collection, sync_catalog
-from rag.chroma import create_chroma_client, reset_chroma_client
+from rag.chroma import reset_chroma_client
 from rag.embeddings import MiniLMEmbeddingFunction
 from rag.search import CatalogSearch, reset_catalog_search
 
 CASES = Path(__file__).with_name("cases.jsonl")
-
-
-@pytest.fixture(scope="session")
-def embedder() -> MiniLMEmbeddingFunction:
-    """The real all-MiniLM-L6-v2 model, loaded once for the whole run."""
-    return MiniLMEmbeddingFunction(batch_size=64)
-
-
-@pytest.fixture(scope="session")
-def chroma_client() -> ClientAPI:
-    return create_chroma_client(load_settings(), ephemeral=True)
 
 
 @pytest.fixture
