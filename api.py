@@ -35,6 +35,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agents.desk import MAX_MESSAGE_CHARS, OrderDesk, Turn
+from agents.ownership import claim_thread, key_owner
 from config import ConfigError, Settings, configure_logging, get_settings
 from db.engine import dispose_engine
 from db.models import OrderStatus
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 API_USER = "api"  # recorded as the orders' created_by
+DEMO_OWNER = "demo"  # owns every thread when auth is disabled (demo mode)
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_ORDER_ID = 2**31 - 1  # orders.order_id is a 32-bit integer on PostgreSQL
 
@@ -270,17 +272,22 @@ class KeyRing:
     disabled: bool = False
 
     def accepts(self, presented: str | None) -> bool:
+        return self.owner_of(presented) is not None
+
+    def owner_of(self, presented: str | None) -> str | None:
+        """The thread owner id of the presented key (None: not a key of ours)."""
         if self.disabled:
-            return True
+            return DEMO_OWNER
         if not presented:
-            return False
+            return None
         # Headers arrive decoded as latin-1: this recovers the bytes the client sent.
         candidate = presented.encode("latin-1", "replace")
         # Compare against every key, without stopping early, so timing tells nothing.
-        matched = False
+        matched: bytes | None = None
         for key in self.keys:
-            matched |= hmac.compare_digest(candidate, key)
-        return matched
+            if hmac.compare_digest(candidate, key):
+                matched = key
+        return key_owner(matched) if matched is not None else None
 
 
 def key_ring(settings: Settings) -> KeyRing:
@@ -311,10 +318,22 @@ api_key_header = APIKeyHeader(
 
 
 def require_key(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> None:
-    if not request.app.state.auth.accepts(key):
+    owner = request.app.state.auth.owner_of(key)
+    if owner is None:
         raise HTTPException(
             401, "Missing or invalid X-API-Key header.", headers={"WWW-Authenticate": "APIKey"}
         )
+    request.state.owner = owner
+
+
+def own_thread(request: Request, desk: OrderDesk, thread_id: str) -> str:
+    """`thread_id` if the caller's key owns it (or it is new); 403 if another key's."""
+    if not claim_thread(desk.engine, thread_id, request.state.owner):
+        raise HTTPException(
+            403,
+            f"Thread {thread_id!r} belongs to another API key: use your own thread_id.",
+        )
+    return thread_id
 
 
 def get_desk(request: Request) -> OrderDesk:
@@ -420,6 +439,7 @@ def check_health(app: FastAPI) -> HealthOut:
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 413, 422, 503)
 }
+THREAD_ERRORS: dict[int | str, dict[str, Any]] = {403: {"model": ErrorOut}}
 ORDER_ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (403, 404, 409)
 }
@@ -446,21 +466,31 @@ def search(
     return search_out(desk.catalog.search(q, k=k))
 
 
-@router.post("/chat", response_model=TurnOut, tags=["chat"])
-def chat(desk: Desk, body: ChatIn) -> TurnOut:
-    """One turn of the thread: the reply, the draft, and the order if this turn confirmed one."""
-    return turn_out(body.thread_id, desk.chat(body.thread_id, body.message, user=API_USER))
+@router.post("/chat", response_model=TurnOut, tags=["chat"], responses=THREAD_ERRORS)
+def chat(request: Request, desk: Desk, body: ChatIn) -> TurnOut:
+    """One turn of the thread: the reply, the draft, and the order if this turn confirmed one.
+
+    A thread belongs to the API key that first used it; other keys get 403.
+    """
+    thread_id = own_thread(request, desk, body.thread_id)
+    return turn_out(thread_id, desk.chat(thread_id, body.message, user=API_USER))
 
 
-@router.post("/chat/{thread_id}/approve", response_model=TurnOut, tags=["chat"])
-def approve(desk: Desk, thread_id: Annotated[ThreadId, Path()]) -> TurnOut:
+@router.post(
+    "/chat/{thread_id}/approve", response_model=TurnOut, tags=["chat"], responses=THREAD_ERRORS
+)
+def approve(request: Request, desk: Desk, thread_id: Annotated[ThreadId, Path()]) -> TurnOut:
     """The Confirm button: commit the thread's draft (once, however often it is sent)."""
+    own_thread(request, desk, thread_id)
     return turn_out(thread_id, desk.approve(thread_id, user=API_USER))
 
 
-@router.post("/chat/{thread_id}/reject", response_model=TurnOut, tags=["chat"])
-def reject(desk: Desk, thread_id: Annotated[ThreadId, Path()]) -> TurnOut:
+@router.post(
+    "/chat/{thread_id}/reject", response_model=TurnOut, tags=["chat"], responses=THREAD_ERRORS
+)
+def reject(request: Request, desk: Desk, thread_id: Annotated[ThreadId, Path()]) -> TurnOut:
     """The Cancel button: do not confirm, and discard the thread's open draft."""
+    own_thread(request, desk, thread_id)
     return turn_out(thread_id, desk.reject(thread_id, user=API_USER))
 
 

@@ -279,6 +279,7 @@ def order_status(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
 @_refusals
 def recent_orders(customer_id: str, runtime: ToolRuntime[DeskContext], n: int = 5) -> str:
     """A customer's newest orders (1-20), newest first: use for "same as last time"."""
+    customer_id = _known_customer(runtime, customer_id)
     with session_scope(runtime.context.engine) as session:
         orders = read_recent_orders(
             session=session, customer_id=customer_id, n=max(1, min(int(n), 20))

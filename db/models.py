@@ -184,6 +184,20 @@ class Draft(Base):
         return self.order.order_id if self.order is not None else None
 
 
+class ThreadOwner(Base):
+    """Who may use a conversation thread: the API key or browser session that began it.
+
+    A thread (its messages, its draft, its pending approval) is readable and writable
+    only by its owner; the first use of a thread id claims it.
+    """
+
+    __tablename__ = "thread_owners"
+
+    thread_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class DraftLine(Base):
     __tablename__ = "draft_lines"
     __table_args__ = (CheckConstraint("quantity > 0", name="ck_draft_lines_quantity_positive"),)

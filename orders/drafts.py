@@ -94,8 +94,9 @@ def _check_products(session: Session, product_ids: Iterable[int]) -> None:
 def _check_customer(session: Session, customer_id: str | None) -> str | None:
     if customer_id is None:
         return None
-    if session.get(Customer, customer_id) is None:
-        raise UnknownCustomer(customer_id)
+    # A NUL byte is not a customer code, and PostgreSQL refuses it in any parameter.
+    if "\x00" in customer_id or session.get(Customer, customer_id) is None:
+        raise UnknownCustomer(customer_id.replace("\x00", ""))
     return customer_id
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from agents.desk import Turn
 from db.models import Customer
+from agents.ownership import claim_thread
 from orders.drafts import remove_line, set_line
 from orders.errors import OrderError
 from orders.schemas import DraftView
@@ -28,7 +29,8 @@ BADGES = {"ok": "✅ ok", "short_stock": "⚠️ short stock", "discontinued": "
 
 def init_state() -> None:
     defaults: dict[str, Any] = {
-        "thread_id": f"ui-{uuid.uuid4().hex[:12]}",
+        "owner": f"ui:{uuid.uuid4().hex}",  # this browser session, as a thread owner
+        "thread_id": new_thread_id(),
         "messages": [],
         "busy": False,
         "last_order": None,
@@ -37,6 +39,20 @@ def init_state() -> None:
     }
     for key, value in defaults.items():
         st.session_state.setdefault(key, value)
+
+
+def new_thread_id() -> str:
+    return f"ui-{uuid.uuid4().hex[:12]}"
+
+
+def own_thread(desk: Any) -> str:
+    """This session's thread id, claimed for this browser session (another if it is taken)."""
+    while st.session_state.get("claimed") != st.session_state.thread_id:
+        if claim_thread(desk.engine, st.session_state.thread_id, st.session_state.owner):
+            st.session_state.claimed = st.session_state.thread_id
+        else:
+            st.session_state.thread_id = new_thread_id()
+    return st.session_state.thread_id
 
 
 def new_conversation() -> None:
@@ -184,21 +200,17 @@ def apply_quantities(draft_id: int, changes: dict[int, int]) -> None:
             st.session_state.table_error = str(error)
 
 
-def buttons(draft: DraftView) -> None:
+def buttons(thread_id: str, draft: DraftView) -> None:
     left, right, _ = st.columns([1, 1, 4])
     confirm = left.button(
         "Confirm", type="primary", disabled=not draft.confirmable or st.session_state.busy
     )
     cancel = right.button("Cancel", disabled=st.session_state.busy)
     if confirm:
-        remember_turn(
-            None, desk_or_stop().approve(st.session_state.thread_id, user=signed_in_user())
-        )
+        remember_turn(None, desk_or_stop().approve(thread_id, user=signed_in_user()))
         st.rerun()
     if cancel:
-        remember_turn(
-            None, desk_or_stop().reject(st.session_state.thread_id, user=signed_in_user())
-        )
+        remember_turn(None, desk_or_stop().reject(thread_id, user=signed_in_user()))
         st.rerun()
 
 
@@ -211,6 +223,7 @@ def order_card() -> None:
 
 def page() -> None:
     init_state()
+    thread_id = own_thread(desk_or_stop())
     st.title("Order desk")
     st.button("New conversation", on_click=new_conversation)
     history()
@@ -225,17 +238,17 @@ def page() -> None:
         with st.chat_message("user"):
             st.markdown(prompt)
         with st.spinner("Working on it…"):
-            turn = desk_or_stop().chat(st.session_state.thread_id, prompt, user=signed_in_user())
+            turn = desk_or_stop().chat(thread_id, prompt, user=signed_in_user())
         remember_turn(prompt, turn)
         st.session_state.busy = False
         st.rerun()
     st.session_state.busy = False
     if error := st.session_state.pop("table_error", None):
         st.error(error)
-    draft = desk_or_stop().current_draft(st.session_state.thread_id)
+    draft = desk_or_stop().current_draft(thread_id)
     if draft is not None and draft.lines:
         draft_table(draft)
-        buttons(draft)
+        buttons(thread_id, draft)
     order_card()
     sidebar(st.session_state.customer, st.session_state.memories)
 
