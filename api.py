@@ -252,7 +252,10 @@ class ModelHealth(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        description="ok: all parts up. degraded: orders are taken, but Chroma or the embedder "
+        "is down (search falls back to spelling matches). unavailable: the database is down."
+    )
     failing: list[str] = Field(description="Names of the parts that are down")
     auth: Literal["keys", "disabled"]
     database: DatabaseHealth
@@ -426,8 +429,9 @@ def check_health(app: FastAPI) -> HealthOut:
         ),
     }
     failing = [name for name, part in parts.items() if not part.ok]
+    status = "unavailable" if "database" in failing else "degraded" if failing else "ok"
     return HealthOut(
-        status="unavailable" if failing else "ok",
+        status=status,
         failing=failing,
         auth="disabled" if app.state.auth.disabled else "keys",
         **parts,
@@ -450,9 +454,13 @@ router = APIRouter(prefix="/api", dependencies=[Depends(require_key)], responses
 
 @health_router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def get_health(request: Request) -> JSONResponse:
-    """Database, Chroma, embedder and chat model: 200 when all are up, 503 naming the rest."""
+    """Database, Chroma, embedder and chat model, with the parts that are down.
+
+    200 while orders can be taken (`ok`, or `degraded`: Chroma or the embedder is down and
+    search falls back to spelling matches); 503 when the database is down.
+    """
     report = check_health(request.app)
-    status_code = 200 if report.status == "ok" else 503
+    status_code = 503 if report.status == "unavailable" else 200
     return JSONResponse(report.model_dump(mode="json"), status_code=status_code)
 
 
