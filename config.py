@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     chroma_host: str | None = None
     chroma_port: int = Field(default=8000, ge=1, le=65535)
     chroma_ssl: bool = False
+    chroma_timeout_s: float = Field(default=10.0, gt=0)
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
     embedding_threads: int = Field(default=0, ge=0, le=256)
 

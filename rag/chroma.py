@@ -5,6 +5,13 @@ otherwise a `PersistentClient` under `CHROMA_PATH`. Tests build an `EphemeralCli
 with `create_chroma_client(..., ephemeral=True)`. Telemetry is off: the product runs
 offline. `health_check()` reports whether Chroma answers, and each collection's count,
 so the app can start and warn when the vector store is down.
+
+chromadb's HttpClient has no timeout option (1.5.9 builds its session with
+`httpx.Client(timeout=None)` and already calls the server in its constructor), so a
+server that accepts connections and never answers would hang the health check and every
+turn. Every request to a Chroma server is therefore bounded by `CHROMA_TIMEOUT_S`: the
+server's heartbeat is probed with that timeout before the client is built, and the
+client's own session gets the same timeout.
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ import threading
 from typing import Any
 
 import chromadb
+import httpx
 from chromadb.api import ClientAPI
+from chromadb.api.fastapi import FastAPI as ChromaHttpAPI
 from chromadb.config import Settings as ChromaSettings
 
 import rag.embeddings  # noqa: F401 - registers the embedding function collections name
@@ -47,14 +56,39 @@ def create_chroma_client(settings: Settings, *, ephemeral: bool = False) -> Clie
         return chromadb.EphemeralClient()
     options = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
-        return chromadb.HttpClient(
-            host=settings.chroma_host,
-            port=settings.chroma_port,
-            ssl=settings.chroma_ssl,
-            settings=options,
-        )
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return _http_client(settings, options)
+    try:
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # e.g. a file where the directory should be: say which setting
+        message = f"CHROMA_PATH {settings.chroma_path} is not a usable directory"
+        raise type(error)(f"{message} ({error.strerror or error})") from error
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=options)
+
+
+def _http_client(settings: Settings, options: ChromaSettings) -> ClientAPI:
+    """An HttpClient whose every request gives up after CHROMA_TIMEOUT_S."""
+    url = ChromaHttpAPI.resolve_url(
+        chroma_server_host=settings.chroma_host or "",
+        chroma_server_http_port=settings.chroma_port,
+        chroma_server_ssl_enabled=settings.chroma_ssl,
+        default_api_path=options.chroma_server_api_default_path,
+    )
+    try:  # the constructor calls the server with no timeout: make sure it answers first
+        httpx.get(f"{url}/heartbeat", timeout=settings.chroma_timeout_s).raise_for_status()
+    except httpx.TimeoutException as error:
+        raise TimeoutError(_no_answer(settings)) from error
+    client = chromadb.HttpClient(
+        host=settings.chroma_host or "",
+        port=settings.chroma_port,
+        ssl=settings.chroma_ssl,
+        settings=options,
+    )
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(settings.chroma_timeout_s)
+    else:  # a chromadb upgrade moved it: say so rather than hang silently later
+        log.warning("cannot bound Chroma HTTP requests: chromadb has no httpx session here")
+    return client
 
 
 def get_chroma_client() -> ClientAPI:
@@ -92,7 +126,17 @@ def health_check(client: ClientAPI | None = None) -> dict[str, Any]:
         client.heartbeat()
         report["collections"] = {c.name: c.count() for c in client.list_collections()}
         report["reachable"] = True
+    except httpx.TimeoutException as error:
+        report["error"] = f"{type(error).__name__}: {_no_answer(settings)}"
     except Exception as error:  # noqa: BLE001 - any failure means "unavailable", reported
         report["error"] = f"{type(error).__name__}: {error}"
+    if report["error"]:
         log.warning("chroma unavailable at %s: %s", report["location"], report["error"])
     return report
+
+
+def _no_answer(settings: Settings) -> str:
+    return (
+        f"Chroma at {chroma_location(settings)} gave no answer within "
+        f"{settings.chroma_timeout_s:g} s (CHROMA_TIMEOUT_S)"
+    )

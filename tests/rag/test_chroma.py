@@ -16,7 +16,7 @@ from rag.catalog_index import get_catalog_collection, sync_catalog
 from rag.chroma import get_chroma_client, health_check
 from rag.embeddings import MiniLMEmbeddingFunction
 from rag.search import search_catalog
-from tests.rag.conftest import free_port
+from tests.chroma_server import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
