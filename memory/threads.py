@@ -1,9 +1,10 @@
 """Conversation threads: the LangGraph checkpointer, in the same database as the orders.
 
 SQLite: a `SqliteSaver` on the app's database file (its own connection, safe across
-threads). PostgreSQL: a `PostgresSaver` over a small psycopg 3 pool. Either way a thread
-(messages, a pending approval) survives restarts and is shared by every process that
-uses the same database.
+threads). PostgreSQL: a `PostgresSaver` over a small psycopg 3 pool that, like the
+engine's pre-ping, checks each connection before handing it out, so a server restart or
+a terminated backend costs no turn. Either way a thread (messages, a pending approval)
+survives restarts and is shared by every process that uses the same database.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 from config import Settings
+
+RECONNECT_TIMEOUT_S = 5.0  # how long the pool retries a failed connection in the background
 
 
 def open_checkpointer(settings: Settings, *, url: URL | str | None = None) -> Any:
@@ -40,6 +43,13 @@ def open_checkpointer(settings: Settings, *, url: URL | str | None = None) -> An
             min_size=1,
             max_size=max(2, settings.db_pool_size),
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            # Test each connection as it leaves the pool: one the server dropped (a restart,
+            # pg_terminate_backend, a failover) is replaced instead of failing the turn.
+            check=ConnectionPool.check_connection,
+            timeout=settings.db_pool_timeout,
+            # Give up a failed reconnection after a few seconds instead of backing off for
+            # minutes: the next request then connects at once when the server is back.
+            reconnect_timeout=RECONNECT_TIMEOUT_S,
             open=True,
         )
         saver = PostgresSaver(pool)  # type: ignore[arg-type]
