@@ -175,6 +175,11 @@ def confirmed(result: dict[str, Any] | None) -> str:
 
 
 def not_confirmed(draft: dict[str, Any] | None) -> str:
+    # The draft is read afresh for this reply: if another order took the stock since the
+    # user saw it, say so rather than leave them guessing why "yes" did nothing.
+    problems = [_line(line) for line in (draft or {}).get("lines", []) if line["status"] != "ok"]
+    if problems:
+        return "\n".join(["Not confirmed: these lines cannot be sold as they stand:", *problems])
     return "Not confirmed. The draft is still open: change it, confirm it or cancel it."
 
 
