@@ -5,7 +5,8 @@ over a freshly seeded temporary store (SQLite and Chroma in a temp directory, of
 model, a random API key), then drives it with `--clients` concurrent httpx.AsyncClient
 workers for `--seconds` per scenario (at most `--max-requests` each), and prints
 requests/s, p50, p95 and max latency. The server is stopped and the store deleted at the
-end. `--database-url` runs the store on PostgreSQL instead (an empty database).
+end. `--database-url` names a PostgreSQL server to run the store on instead (a scratch
+database is created on it and dropped afterwards).
 
     python -m bench.api [--clients 16] [--seconds 10] [--max-requests 20000]
 
@@ -19,23 +20,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import secrets
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from config import PROJECT_ROOT
+from bench.server import api_server, latency_line, scratch_store, seed_store, server_environment
 
 SEARCHES = [
     "cajun seasoning", "mozarela", "blue cheese", "queso", "tofu", "pate chinois",
@@ -51,6 +46,7 @@ ORDERS = [
     "maria anders needs 6 pate chinois",
     "Chop-suey Chinese: 10 mozarella di giovani, 4 gorgonzolla",
 ]
+BENCH_DB = "orderdesk_bench_api"
 Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
 
@@ -62,61 +58,11 @@ class Result:
     elapsed_s: float = 0.0
 
     def line(self) -> str:
-        ok = sorted(self.latencies_ms)
-        p95 = ok[max(0, int(round(0.95 * len(ok))) - 1)]
-        rate, p50 = len(ok) / self.elapsed_s, statistics.median(ok)
+        ok, rate = self.latencies_ms, len(self.latencies_ms) / self.elapsed_s
         return (
-            f"{self.name:>7}: {rate:7.1f} req/s  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
-            f"max {ok[-1]:6.1f} ms  ({len(ok)} ok, {self.errors} errors, {self.elapsed_s:.1f} s)"
+            f"{self.name:>7}: {rate:7.1f} req/s  {latency_line(ok)}  "
+            f"({len(ok)} ok, {self.errors} errors, {self.elapsed_s:.1f} s)"
         )
-
-
-def _environment(folder: Path, database_url: str | None, key: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        ORDERDESK_ENV_FILE="",
-        DATABASE_URL=database_url or f"sqlite:///{folder / 'bench.db'}",
-        CHROMA_PATH=str(folder / "chroma"),
-        CHROMA_HOST="",
-        API_KEYS=key,
-        API_AUTH_DISABLED="false",
-        LLM_PROVIDER="offline",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-@contextmanager
-def api_server(env: dict[str, str]) -> Iterator[str]:
-    """`uvicorn api:app` on a free loopback port (socket handed over by fd); yields its URL."""
-    subprocess.run([sys.executable, "-m", "db.seed"], env=env, cwd=PROJECT_ROOT, check=True)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    command = [sys.executable, "-m", "uvicorn", "api:app", "--fd", str(sock.fileno())]
-    command += ["--log-level", "warning", "--no-access-log"]
-    server = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, pass_fds=(sock.fileno(),))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
-        _wait_healthy(url, server)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        sock.close()
-
-
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the API server exited with {server.returncode}")
-        try:
-            if httpx.get(f"{url}/api/health", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the API server did not become healthy in time")
 
 
 def search_request(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
@@ -169,11 +115,19 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--max-requests", type=int, default=20_000)
-    parser.add_argument("--database-url", help="an empty database (default: temp SQLite)")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to run on (a scratch database is made and dropped); "
+        "default: a temporary SQLite file",
+    )
     args = parser.parse_args()
     key = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory() as folder:
-        env = _environment(Path(folder), args.database_url, key)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        scratch_store(Path(folder), args.database_url, BENCH_DB) as database_url,
+    ):
+        env = server_environment(Path(folder), database_url, key)
+        seed_store(env)
         with api_server(env) as url:
             results = [
                 asyncio.run(run(name, url, key, request, args))
