@@ -16,8 +16,8 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from agents.desk import Turn
-from db.models import Customer
 from agents.ownership import claim_thread
+from db.models import Customer
 from orders.drafts import remove_line, set_line
 from orders.errors import OrderError
 from orders.schemas import DraftView
