@@ -31,6 +31,9 @@ MEANING_CAP = 0.9
 EXACT_BOOST = 0.25
 NO_MATCH_BELOW = 0.50  # best fused score under this: ask, don't guess
 MEANING_ONLY_BELOW = 0.60  # the same, for a best candidate that shares no word with the query
+# ... and for spelling alone: a best candidate the meaning search does not support at all
+# needs more than a fragment shared with one word of its name ("wants" in "Fantástica").
+SPELLING_ONLY_COVERAGE = 0.70
 AMBIGUOUS_WITHIN = 0.03  # runner-up this close to the best on every signal: ask which one
 SIGNALS_DISAGREE_WITHIN = 0.05  # ... or this close when spelling and meaning disagree
 SEPARATES = 0.10  # a lexical or meaning gap this large tells two candidates apart
@@ -125,6 +128,8 @@ class CatalogSearch:
     def search(self, query: str, k: int = 5) -> SearchResult:
         """Up to `k` candidates for `query`, best first, flagged ambiguous / no_match / degraded."""
         started = time.perf_counter()
+        if not query.strip():  # nothing to look for; not a sign that Chroma is down
+            return SearchResult(query, [], ambiguous=False, no_match=True, degraded=False)
         catalog = self._catalog
         lexical_hits = _with_details(
             catalog.index.search(query, limit=LEXICAL_SHORTLIST),
@@ -137,7 +142,7 @@ class CatalogSearch:
             scored.values(), key=lambda s: (-s.score, -s.lexical, -s.meaning, catalog.ids[s.row])
         )
         candidates = self._candidates(ranked[: max(k, 2)], catalog)
-        ambiguous, no_match = _judge(candidates)
+        ambiguous, no_match = _judge(candidates, degraded=degraded)
         return SearchResult(
             query=query,
             candidates=candidates[:k],
@@ -308,12 +313,15 @@ def _fuse(lexical_hits: list[LexicalHit], semantic: dict[int, float]) -> dict[in
     return scored
 
 
-def _judge(candidates: list[Candidate]) -> tuple[bool, bool]:
+def _judge(candidates: list[Candidate], *, degraded: bool = False) -> tuple[bool, bool]:
     """(ambiguous, no_match) for candidates sorted best first."""
     if not candidates or candidates[0].score < NO_MATCH_BELOW:
         return False, True
-    if candidates[0].lexical == 0 and candidates[0].score < MEANING_ONLY_BELOW:
+    best = candidates[0]
+    if best.lexical == 0 and best.score < MEANING_ONLY_BELOW:
         return False, True  # no word typed is in the name: meaning alone must be strong
+    if not degraded and best.meaning == 0 and best.coverage < SPELLING_ONLY_COVERAGE:
+        return False, True  # a word fragment, and the meaning points elsewhere
     if len(candidates) < 2:
         return False, False
     return _too_close(candidates[0], candidates[1]), False
