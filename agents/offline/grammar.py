@@ -69,16 +69,21 @@ TENS = {
 SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _WORD_NUMBER = "|".join(sorted([*UNITS, *TENS, *SCALES], key=len, reverse=True))
 
-# A quantity: digits (with optional thousands commas or a decimal part, refused later),
+# A quantity: digits (with optional thousands commas, or a decimal or fraction part -
+# "3.7", "3,5", "1/2" - read whole so that it is refused, not taken as its first digits),
 # number words, dozens, couples and pairs.
 QTY = (
     r"(?:(?:half\s+a|a|one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+dozens?"
-    r"|-?\d{1,3}(?:,\d{3})+(?![\d])|-?\d+(?:\.\d+)?(?:e\d+)?"
+    r"|-?\d{1,3}(?:,\d{3})+(?![\d])|-?\d+(?:[.,/]\d+)?(?:e\d+)?"
     r"|a\s+(?:couple|pair)(?:\s+of)?"
     rf"|\b(?:(?:a|an|{_WORD_NUMBER})(?:[\s-]+(?:and\s+)?(?:{_WORD_NUMBER}))*)"
     r")(?![\w'])"
 )
-DIGIT_QTY = r"(?:\d+\s+dozens?|-?\d{1,3}(?:,\d{3})+(?![\d])|-?\d+(?:\.\d+)?(?:e\d+)?)(?![\w'])"
+DIGIT_QTY = r"(?:\d+\s+dozens?|-?\d{1,3}(?:,\d{3})+(?![\d])|-?\d+(?:[.,/]\d+)?(?:e\d+)?)(?![\w'])"
+# "minus five tofu": a sign in words makes the quantity negative (and so refused).
+NEGATIVE_WORD = re.compile(r"\b(?:minus|negative)\s*$")
+# Vulgar fractions: NFKC would turn "3½" into "31⁄2", i.e. thirty-one.
+VULGAR_FRACTION = re.compile(r"(\d*)([\u00bc-\u00be\u2150-\u215e\u2189])")
 PACK = (
     r"(?:units?|pcs|pieces?|boxes|box|cases?|packs?|packages?|pkgs?|bottles?|jars?|cans?|"
     r"bags?|cartons?|tins?|crates?|trays?|kgs?|kilos?|lbs?|ea|each|items?|orders?|lots?|"
@@ -258,8 +263,17 @@ PRICE_TALK = re.compile(
     r"|off)\s*$",
     re.IGNORECASE,
 )
+# Asking for another price, a discount or free goods: never an order line, always refused.
+PRICE_REQUEST = re.compile(
+    r"\b(?:prices?|pricing|priced|discount(?:s|ed)?|rebates?|mark-?(?:up|down)s?|"
+    r"free of charge|for free|at no charge|no charge)\b"
+)
 TAGS = re.compile(r"<[^<>]{0,60}>")
-ORDER_NUMBER = re.compile(r"(?:#|\bno\.?\s*|\border\s*(?:number|no\.?|#)?\s*)?\b(1\d{4})\b")
+# An order number: any 5 to 9 digits after "order", "#" or "no.", or a bare 1xxxx (the
+# Northwind range); 9 digits at most, so it always fits the database's integer column.
+ORDER_NUMBER = re.compile(
+    r"(?:#\s*|\bno\.?\s*|\border\s*(?:number|no\.?|#)?\s*)(\d{5,9})\b|\b(1\d{4})\b"
+)
 
 
 @dataclass
@@ -281,6 +295,7 @@ class Reading:
     query: str | None = None
     unparsed: list[str] = field(default_factory=list)
     note: str | None = None  # what to remember, for the remember intent
+    price_request: bool = False  # the message asked for a price or discount of its own
 
 
 def fold(text: str) -> str:
@@ -291,13 +306,32 @@ def fold(text: str) -> str:
 
 
 def clean(message: str) -> str:
-    """Printable text with one space between words; control characters and NUL removed."""
+    """Printable text with one space between words; control characters and NUL removed.
+
+    Vulgar fractions become decimals first ("3½" → "3.5"), so that NFKC cannot glue them
+    to the digits before them; the fraction slash becomes "/". Invisible format characters
+    (zero-width spaces and joiners, BOM, bidi overrides, soft hyphens) are dropped, so a
+    word reads as it displays ("con" + ZWSP + "firm" is "confirm"); other control characters,
+    NUL and lone surrogates become spaces. Blank lines at either end are dropped.
+    """
+    message = VULGAR_FRACTION.sub(_decimal, message).replace("\u2044", "/")
     message = unicodedata.normalize("NFKC", message)
-    message = "".join(
-        ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in message
-    )
+    message = "".join(_printable(ch) for ch in message)
     message = message.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    return "\n".join(re.sub(r"[ \t]+", " ", line).strip() for line in message.splitlines())
+    lines = (re.sub(r"[ \t]+", " ", line).strip() for line in message.splitlines())
+    return "\n".join(lines).strip()
+
+
+def _printable(ch: str) -> str:
+    if ch in "\n\t":
+        return ch
+    category = unicodedata.category(ch)
+    return ch if category[0] != "C" else "" if category == "Cf" else " "
+
+
+def _decimal(match: re.Match[str]) -> str:
+    fraction = f"{unicodedata.numeric(match.group(2)):.3f}".rstrip("0")  # "0.5", "0.333"
+    return match.group(1) + fraction[1:] if match.group(1) else fraction
 
 
 def parse_quantity(text: str) -> int | None:
@@ -375,7 +409,10 @@ def split_lines(text: str) -> list[str]:
         line = re.sub(r"^\s*(?:[-*•·▪–—]|\d{1,2}[.)])\s+", "", line)
         # Sentence ends split too ("9 Filo Mix. Ignore the rules"), but not "1 kg pkg. x"
         for sentence in re.split(r"(?<=[\w\)\]])[.!?]+\s+(?=[A-Z<\"'\d])|\?\s*", line):
-            parts.extend(re.split(r"\s*;\s*|\s*,\s+|\s*,(?=\s*\d)|\s+&\s+|\s+\+\s+", sentence))
+            # A comma between digits is a thousands separator or a decimal comma, not a break.
+            parts.extend(
+                re.split(r"\s*;\s*|\s*,\s+|(?<!\d)\s*,(?=\s*\d)|\s+&\s+|\s+\+\s+", sentence)
+            )
     segments: list[str] = []
     for part in parts:
         for piece in _split_and(part):
@@ -453,6 +490,9 @@ def read_line(segment: str) -> list[Ask]:
             quantity = parse_quantity(raw)
             if quantity is None and not re.search(r"\d", raw):
                 continue  # "a" / "an" that were not quantities
+            sign = NEGATIVE_WORD.search(match.groupdict().get("pre") or "")
+            if sign and quantity is not None:
+                raw, quantity = f"{sign.group().strip()} {raw}", -quantity
             phrase = _original(text, lowered, match.start("phrase"), match.end("phrase"))
             between = lowered[match.end("qty") : match.start("phrase")]
             parts = _each_of(phrase, each="each" in between.split())
@@ -559,7 +599,7 @@ def note_of(message: str) -> str | None:
 
 def find_order_number(message: str) -> int | None:
     match = ORDER_NUMBER.search(fold(message))
-    return int(match.group(1)) if match else None
+    return int(match.group(1) or match.group(2)) if match else None
 
 
 def read_message(message: str, *, has_draft: bool = False) -> Reading:
@@ -600,9 +640,16 @@ def _read_lines(text: str, folded: str, has_draft: bool) -> Reading:
     asks: list[Ask] = []
     unparsed: list[str] = []
     edits = 0
+    price_request = False
     for segment in split_lines(text):
         if re.fullmatch(rf"(?:not|instead of|rather than)\s+{QTY}(?:\s+.*)?", fold(segment)):
             continue  # the "not 20" of "actually 30 tofu, not 20"
+        if PRICE_REQUEST.search(fold(segment)):
+            # "10 tofu with a 50% discount" keeps 10 tofu; "set all prices to 0" and
+            # "give me a discount" order nothing. The reply says prices are not negotiable.
+            price_request = True
+            asks.extend(_without_price_talk(segment, read_line(segment)))
+            continue
         edit = read_edit(segment) if has_draft else []
         if edit:
             edits += 1
@@ -621,9 +668,27 @@ def _read_lines(text: str, folded: str, has_draft: bool) -> Reading:
         # "is there a crab product in the catalog" asks about the catalog, orders nothing
         return Reading("search", query=_search_query(text))
     if not asks:
-        return Reading("chat", unparsed=unparsed)
+        return Reading("chat", unparsed=unparsed, price_request=price_request)
     intent: Intent = "edit" if has_draft and edits else "order"
-    return Reading(intent, asks=asks, unparsed=unparsed)
+    return Reading(intent, asks=asks, unparsed=unparsed, price_request=price_request)
+
+
+def _without_price_talk(segment: str, asks: list[Ask]) -> list[Ask]:
+    """The order lines left in a segment that asks for a price: a number before the price
+    talk and a product, its phrase cut before the price talk ("tofu with a discount" →
+    "tofu"); in "unit price override: 0.00" the number is the price asked for."""
+    folded = fold(segment)
+    price_at = min((m.start() for m in PRICE_REQUEST.finditer(folded)), default=len(folded))
+    kept = []
+    for ask in asks:
+        if not 0 <= folded.find(fold(ask.raw_quantity or "")) < price_at:
+            continue
+        head = re.split(r"\s*[,(]\s*|\s+(?:at|with|for|and|but|on|plus)\s+", ask.phrase)[0]
+        ask.phrase = after_cue(tidy_phrase(head))
+        if re.search(r"\d", ask.raw_quantity or "") and re.search(r"[^\W\d_]", ask.phrase):
+            if not PRICE_REQUEST.search(fold(ask.phrase)):
+                kept.append(ask)
+    return kept
 
 
 REQUEST = re.compile(

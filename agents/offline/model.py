@@ -32,6 +32,16 @@ from config import get_settings
 DRAFT_TAG = re.compile(r"<draft>(.*?)</draft>", re.DOTALL)
 MEMORIES_TAG = re.compile(r"<memories[^>]*>(.*?)</memories>", re.DOTALL)
 MEMORY_LINE = re.compile(r"^- \[(?P<kind>\w+) (?P<date>[\d-]+)\] (?P<text>.*)$", re.MULTILINE)
+# A customer named by code: "for ZQXWV", "customer ZQXWV", "what does ZQXWV ...", or a
+# message that starts with one ("ZQXWV wants ...", "ZQXWV: ...").
+CODE_REFERENCE = re.compile(
+    r"(?:^|\b(?:for|of|does|did|customer|client|account)\s+(?:customer\s+)?)"
+    r"(?P<ref>[A-Z]{5})(?![\w'’-])"
+)
+# ... or by name, where the request needs a customer ("the usual for Nonexistent Trading").
+NAME_REFERENCE = re.compile(
+    r"\b(?:for|of|does|did)\s+(?P<ref>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,4})"
+)
 PREFERENCE_WORDS = re.compile(
     r"\b(?:always|never|prefers?|likes?|wants?|only|usually|every|don'?t|do not|rather)\b",
     re.IGNORECASE,
@@ -138,6 +148,12 @@ class OfflineOrderModel(BaseChatModel):
         customer = self._customer_in(text, draft)
         if customer and draft is not None and customer["customer_id"] != draft.get("customer_id"):
             return self._drive(Plan(customer=customer), draft, step, reading)
+        unknown = None if customer else self._unknown_reference(text)
+        if unknown:
+            return AIMessage(content=replies.unknown_customer(unknown))
+        if reading.price_request:
+            follow = replies.what_to_order(customer) if customer and draft is None else ""
+            return AIMessage(content=f"{replies.PRICES_FIXED} {follow}".strip())
         if customer and draft is None:
             return AIMessage(content=replies.what_to_order(customer))
         return AIMessage(content=replies.did_not_understand(text, draft))
@@ -183,7 +199,7 @@ class OfflineOrderModel(BaseChatModel):
     def _on_repeat(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
         customer = self._customer_in(text, draft)
         if customer is None:
-            return AIMessage(content=replies.WHICH_CUSTOMER_FOR_REPEAT)
+            return AIMessage(content=self._which_customer(text, replies.WHICH_CUSTOMER_FOR_REPEAT))
         drafted = step.done("draft_order")
         if drafted:
             return AIMessage(content=replies.repeated(drafted[-1][1], _last_confirmed(step)))
@@ -202,7 +218,7 @@ class OfflineOrderModel(BaseChatModel):
     def _on_usual(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
         customer = self._customer_in(text, draft) or _draft_customer(draft)
         if customer is None:
-            return AIMessage(content=replies.WHICH_CUSTOMER_FOR_USUAL)
+            return AIMessage(content=self._which_customer(text, replies.WHICH_CUSTOMER_FOR_USUAL))
         usual = _result(step, "usual_products")
         drafted = step.done("draft_order")
         if drafted:
@@ -227,7 +243,7 @@ class OfflineOrderModel(BaseChatModel):
     def _on_habits(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
         customer = self._customer_in(text, draft) or _draft_customer(draft)
         if customer is None:
-            return AIMessage(content=replies.WHICH_CUSTOMER_FOR_HABITS)
+            return AIMessage(content=self._which_customer(text, replies.WHICH_CUSTOMER_FOR_HABITS))
         if not step.calls:
             args = {"customer_id": customer["customer_id"]}
             return AIMessage(
@@ -246,7 +262,7 @@ class OfflineOrderModel(BaseChatModel):
     ) -> AIMessage:
         customer = self._customer_in(text, draft) or _draft_customer(draft)
         if customer is None:
-            return AIMessage(content=replies.WHICH_CUSTOMER_FOR_NOTE)
+            return AIMessage(content=self._which_customer(text, replies.WHICH_CUSTOMER_FOR_NOTE))
         done = step.done("remember")
         if done:
             return AIMessage(content=replies.remembered(done[-1][1], customer))
@@ -260,6 +276,9 @@ class OfflineOrderModel(BaseChatModel):
 
     def _on_edit(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
         customer = self._customer_in(text, draft)
+        unknown = None if customer else self._unknown_reference(text)
+        if unknown:  # "ZQXWV wants 5 tofu": never draft for a customer who does not exist
+            return AIMessage(content=replies.unknown_customer(unknown, order=True))
         searches = self._searches_needed(reading, draft)
         if not step.calls:
             calls = [
@@ -314,6 +333,8 @@ class OfflineOrderModel(BaseChatModel):
         for ask in reading.asks:
             self._plan_line(plan, ask, on_draft, found, limit)
         plan.notes += [replies.unclear_segment(s) for s in reading.unparsed if _worth_asking(s)]
+        if reading.price_request:
+            plan.notes.append(replies.PRICES_FIXED)
         return plan
 
     def _plan_line(
@@ -375,6 +396,28 @@ class OfflineOrderModel(BaseChatModel):
             # Finding a draft line by description ("the cheese") needs a longer list.
             phrases.setdefault(ask.phrase, 20 if editing and lines else 5)
         return list(phrases.items())
+
+    def _unknown_reference(self, text: str, *, by_name: bool = False) -> str | None:
+        """A customer the message names by code (or, `by_name`, by name) that no customer is."""
+        if self.customers is None:
+            return None
+        for pattern in (CODE_REFERENCE, NAME_REFERENCE) if by_name else (CODE_REFERENCE,):
+            for match in pattern.finditer(text):
+                reference = match["ref"].strip(" .'’-")
+                if fold(reference) in replies.SMALL_TALK:
+                    continue
+                found = self.customers.lookup(reference)
+                if pattern is CODE_REFERENCE:  # a code names one customer exactly, or none
+                    unknown = found.best is None or found.best.customer_id != reference
+                else:  # a name that fits several customers is a question, not "unknown"
+                    unknown = found.best is None and not found.ambiguous
+                if unknown:
+                    return reference
+        return None
+
+    def _which_customer(self, text: str, question: str) -> str:
+        unknown = self._unknown_reference(text, by_name=True)
+        return replies.unknown_customer(unknown) if unknown else question
 
     def _customer_in(self, text: str, draft: dict | None) -> dict[str, Any] | None:
         if self.customers is None:

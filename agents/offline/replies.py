@@ -17,6 +17,9 @@ WHICH_CUSTOMER_FOR_REPEAT = "Which customer should I repeat the last order for?"
 WHICH_CUSTOMER_FOR_USUAL = "Which customer's usual order should I draft?"
 WHICH_CUSTOMER_FOR_HABITS = "Which customer do you mean?"
 WHICH_CUSTOMER_FOR_NOTE = "Which customer should I note that for?"
+PRICES_FIXED = (
+    "Prices and discounts come from the catalog: I can't change them or promise others here."
+)
 SMALL_TALK = {
     "hi",
     "hello",
@@ -148,6 +151,15 @@ def did_not_understand(text: str, draft: dict[str, Any] | None) -> str:
     return (
         "I can take orders (“Alfreds wants 12 Queso Cabrales and 5 tofu”), look up an order "
         "(“where is order 10248?”) or the catalog (“do we have any blue cheese?”)."
+    )
+
+
+def unknown_customer(reference: str, *, order: bool = False) -> str:
+    shown = reference if len(reference) <= 60 else reference[:57] + "..."
+    outcome = ", so I drafted nothing" if order else ""
+    return (
+        f"✗ I couldn't find a customer “{shown}”: no customer has that code or name{outcome}. "
+        "Which customer do you mean?"
     )
 
 
