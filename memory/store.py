@@ -16,6 +16,7 @@ import builtins
 import logging
 import re
 import threading
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 
@@ -37,6 +39,9 @@ KINDS: tuple[str, ...] = get_args(Kind)
 MAX_TEXT_CHARS = 1_000
 PAGE = 5_000  # records read from / written to Chroma per call
 CUSTOMER_ID = re.compile(r"^[A-Z0-9]{1,20}$")
+RETRY_CHROMA_AFTER_S = 30.0  # after Chroma fails, memory calls fail fast for this long
+# What an unreachable, frozen or broken Chroma raises (not a refused request).
+CHROMA_DOWN = (httpx.HTTPError, ConnectionError, TimeoutError, OSError)
 Progress = Callable[[int, int], None]  # (memories written so far, memories to write)
 
 
@@ -107,13 +112,57 @@ def check_id(memory_id: object) -> str:
     return memory_id.strip()
 
 
+class MemoryUnavailable(RuntimeError):
+    """Chroma failed moments ago: memory calls fail fast instead of waiting it out again."""
+
+
+class FailFastCollection:
+    """A Chroma collection that, once Chroma is down, stops calling it for a while.
+
+    A frozen server costs CHROMA_TIMEOUT_S per call; without this every turn would pay it
+    several times (recall, summaries). After a failure, calls raise `MemoryUnavailable`
+    at once for `retry_after_s`, then Chroma is tried again.
+    """
+
+    def __init__(self, collection: Collection, retry_after_s: float = RETRY_CHROMA_AFTER_S):
+        self._collection = collection
+        self._retry_after_s = retry_after_s
+        self._failed_at: float | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._collection, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            failed_at = self._failed_at
+            if failed_at is not None and time.monotonic() - failed_at < self._retry_after_s:
+                ago = time.monotonic() - failed_at
+                raise MemoryUnavailable(
+                    f"Customer memory is unavailable (Chroma failed {ago:.0f} s ago)."
+                )
+            try:
+                result = attribute(*args, **kwargs)
+            except CHROMA_DOWN:
+                self._failed_at = time.monotonic()
+                raise
+            self._failed_at = None
+            return result
+
+        return call
+
+
 class MemoryStore:
     """Customer memories in one Chroma collection, always scoped by customer."""
 
     def __init__(
         self, collection: Collection, *, embedder: MiniLMEmbeddingFunction | None = None
     ) -> None:
-        self.collection = collection
+        self.collection = (
+            collection
+            if isinstance(collection, FailFastCollection)
+            else FailFastCollection(collection)
+        )
         self.embedder = embedder or get_embedder()
 
     # --- writing ----------------------------------------------------------------------

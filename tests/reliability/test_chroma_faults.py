@@ -12,8 +12,10 @@ Streamlit app shows Chroma down and takes the same order.
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,7 +33,8 @@ from config import get_settings
 from db.engine import dispose_engine, get_db_engine
 from db.models import Order, Product
 from db.seed import seed
-from rag.chroma import health_check, reset_chroma_client
+from memory.store import FailFastCollection, MemoryStore, MemoryUnavailable, get_memories_collection
+from rag.chroma import create_chroma_client, health_check, reset_chroma_client
 from rag.search import reset_catalog_search
 from tests.chroma_server import start_chroma_server
 from tests.ui.test_pages import app, click, orders_placed, say, table
@@ -239,3 +242,34 @@ def test_health_check_gives_up_on_a_server_that_never_answers(
     (report,) = reports
     assert report["reachable"] is False and report["mode"] == "http"
     assert f"no answer within {TIMEOUT_S:g} s (CHROMA_TIMEOUT_S)" in report["error"]
+
+
+def test_memory_fails_fast_while_chroma_is_frozen_then_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One timeout, not one per call: later memory calls refuse at once, until the retry."""
+    server = start_chroma_server(tmp_path / "chroma")
+    try:
+        monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+        monkeypatch.setenv("CHROMA_PORT", str(server.port))
+        get_settings.cache_clear()
+        collection = get_memories_collection(create_chroma_client(get_settings()))
+        memory = MemoryStore(FailFastCollection(collection, retry_after_s=3))
+        memory.add("ALFKI", "Always wants the 1 kg packs.", "preference")
+
+        server.pause()
+        with pytest.raises(Exception) as first:  # the real timeout, from httpx
+            memory.recall("ALFKI", "pack sizes")
+        assert not isinstance(first.value, MemoryUnavailable)
+        with pytest.raises(MemoryUnavailable):  # no second wait on the frozen server
+            memory.recall("ALFKI", "pack sizes")
+        with pytest.raises(MemoryUnavailable):
+            memory.add("ALFKI", "Pays on delivery.", "note")
+
+        server.process.send_signal(signal.SIGCONT)
+        time.sleep(3.2)  # the retry window (a behaviour under test, not a speed goal)
+        assert [m.text for m in memory.recall("ALFKI", "pack sizes")] == [
+            "Always wants the 1 kg packs."
+        ]
+    finally:
+        server.stop()
