@@ -17,19 +17,27 @@ logged and never break a turn.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
+import httpx
+import openai
+import psycopg
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware, ModelRequest, dynamic_prompt
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.types import Command
+from psycopg_pool import PoolTimeout
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agents.models import build_chat_model, describe_model
@@ -56,6 +64,67 @@ APPROVE = {"decisions": [{"type": "approve"}]}
 RECALL_K = 5  # memories most relevant to the message, besides preferences and notes
 # Tools that change what is remembered: after them the turn's memories are read again.
 MEMORY_CHANGING = {"remember", "confirm_order"}
+P = ParamSpec("P")
+# What an unreachable or failing database raises: through SQLAlchemy (orders, drafts)
+# or from the checkpointer (psycopg 3 and its pool, or sqlite3).
+DATABASE_DOWN = (SQLAlchemyError, psycopg.Error, PoolTimeout, sqlite3.Error)
+DATABASE_DOWN_REPLIES = {
+    "chat": "Sorry, the order database could not be reached, so that message was not "
+    "handled. Your draft is kept; please try again in a moment.",
+    "approve": "Not confirmed: the order database could not be reached. Please try again "
+    "in a moment (pressing Confirm again never orders a draft twice).",
+    "reject": "Not cancelled: the order database could not be reached. Please try again "
+    "in a moment.",
+}
+
+
+def describe_failure(error: BaseException) -> str:
+    """What went wrong, in the words a sales desk can act on (never a stack trace)."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for cause in chain:
+        if isinstance(cause, openai.APITimeoutError | httpx.TimeoutException):
+            return "the chat model did not answer in time (LLM_TIMEOUT_S)"
+        if isinstance(cause, openai.APIConnectionError):
+            return "the chat model could not be reached"
+        if isinstance(cause, openai.APIStatusError):
+            return f"the chat model service failed (HTTP {cause.status_code})"
+        if isinstance(cause, DATABASE_DOWN):
+            return "the order database could not be reached"
+    # LangGraph notes which step of the turn raised.
+    notes = " ".join(getattr(error, "__notes__", []))
+    if "name 'model'" in notes:
+        return f"the chat model sent an answer that could not be read ({type(error).__name__})"
+    if "name 'tools'" in notes:
+        return f"a tool failed unexpectedly ({type(error).__name__})"
+    return f"an unexpected error ({type(error).__name__})"
+
+
+def _database_down_is_a_turn(
+    method: Callable[Concatenate[OrderDesk, str, P], Turn],
+) -> Callable[Concatenate[OrderDesk, str, P], Turn]:
+    """Wraps a public turn: with the database unreachable, a Turn that says so (no raise)."""
+
+    @functools.wraps(method)
+    def wrapper(desk: OrderDesk, thread_id: str, *args: P.args, **kwargs: P.kwargs) -> Turn:
+        try:
+            return method(desk, thread_id, *args, **kwargs)
+        except DATABASE_DOWN as error:
+            log.warning(
+                "order database unreachable during %s in thread %s (%s)",
+                method.__name__,
+                thread_id,
+                type(error).__name__,
+            )
+            return Turn(
+                reply=DATABASE_DOWN_REPLIES[method.__name__],
+                error=f"database unreachable ({type(error).__name__})",
+            )
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -178,6 +247,7 @@ class OrderDesk:
 
     # --- public API -----------------------------------------------------------------------
 
+    @_database_down_is_a_turn
     def chat(self, thread_id: str, message: str, *, user: str | None = None) -> Turn:
         """Run one turn of `thread_id` with the user's `message`."""
         text = clean(message or "")
@@ -193,6 +263,7 @@ class OrderDesk:
         with self._thread_lock(thread_id):
             return self._run_turn(thread_id, text, user)
 
+    @_database_down_is_a_turn
     def approve(self, thread_id: str, *, user: str | None = None) -> Turn:
         """The Confirm button: commit the thread's draft (once, however often it is pressed).
 
@@ -227,6 +298,7 @@ class OrderDesk:
             )
             return self._with_memory(thread_id, turn, recall, "")
 
+    @_database_down_is_a_turn
     def reject(self, thread_id: str, *, user: str | None = None) -> Turn:
         """The Cancel button: do not confirm, and discard the thread's open draft."""
         with self._thread_lock(thread_id):
@@ -314,8 +386,21 @@ class OrderDesk:
                 "before calling confirm_order."
             )
         draft = self.current_draft(thread_id)
-        if draft is None or not draft.confirmable:
+        if draft is None or not draft.lines:
             return "Not confirmed: there is no draft ready to confirm."
+        if draft.customer_id is None:
+            return "Not confirmed: the draft has no customer yet; ask who the order is for."
+        if not draft.confirmable:
+            short = "; ".join(
+                f"{line.product_name}: {line.quantity} asked, "
+                + (
+                    "discontinued"
+                    if line.status == "discontinued"
+                    else f"{line.available} in stock"
+                )
+                for line in draft.problems
+            )
+            return f"Not confirmed: the draft cannot be confirmed as it stands ({short})."
         return None
 
     def _failed_turn(self, thread_id: str, messages: list[BaseMessage], error: Exception) -> Turn:
@@ -328,8 +413,8 @@ class OrderDesk:
         else:
             outcome = "Your draft is unchanged."
         turn.reply = (
-            f"Sorry, something went wrong while handling that message "
-            f"({type(error).__name__}: {str(error)[:200]}). {outcome} Please try again."
+            f"Sorry, something went wrong while handling that message: "
+            f"{describe_failure(error)}. {outcome} Please try again."
         )
         turn.error = str(error) or type(error).__name__
         return turn

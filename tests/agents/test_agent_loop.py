@@ -422,3 +422,31 @@ def test_a_new_desk_resumes_a_pending_approval(
         (turn.order_id, [(QUESO, 12, QUESO_PRICE, Decimal("0"))])
     ]
     assert stock(store, QUESO) == QUESO_STOCK - 12
+
+
+def test_confirming_a_short_draft_tells_the_model_why(
+    make_desk: DeskFactory, store: Engine, thread_id: str
+) -> None:
+    model = ScriptedChatModel(
+        script=[
+            calls_tools(
+                call(
+                    "draft_order",
+                    customer_id="ALFKI",
+                    lines=[{"product_id": QUESO, "quantity": 50}],
+                )
+            ),
+            says("50 Queso Cabrales: only 22 in stock."),
+            calls_tools(call("confirm_order")),
+            says("Only 22 are in stock, so I did not confirm."),
+        ]
+    )
+    desk = make_desk(model)
+    desk.chat(thread_id, "Alfreds wants 50 Queso Cabrales")
+
+    turn = desk.chat(thread_id, "confirm it anyway")
+
+    refused = model.tool_results()["confirm_order"]
+    assert "Queso Cabrales: 50 asked, 22 in stock" in refused
+    assert turn.order_id is None and not turn.pending
+    assert stock(store, QUESO) == QUESO_STOCK

@@ -25,10 +25,8 @@ from typing import Any
 
 import chromadb
 import pytest
-from psycopg_pool import PoolTimeout
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -186,13 +184,6 @@ def test_a_draft_survives_a_server_crash_and_the_desk_recovers(own_server: Any) 
     assert stocks(engine, before) == {TOFU: before[TOFU] - 30, IKURA: before[IKURA] - 3}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(OperationalError, PoolTimeout),
-    reason="agents/desk.py: with the database down, OrderDesk.chat/approve raise "
-    "(sqlalchemy OperationalError, psycopg_pool PoolTimeout) instead of returning a Turn "
-    "with .error set",
-)
 def test_a_turn_while_the_server_is_down_says_so(
     own_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -293,12 +284,6 @@ def test_a_confirmation_killed_while_waiting_for_a_lock_commits_nothing(
     assert pg_desk.approve(t).order_id is None and len(new_orders(pg_engine)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="agents/desk.py: OrderDesk.approve catches only OrderError, so a lost database "
-    "connection escapes as OperationalError instead of a 'Not confirmed' Turn with .error",
-)
 def test_the_confirm_button_says_a_killed_confirmation_did_not_happen(
     pg_desk: OrderDesk, pg_url: str
 ) -> None:
