@@ -9,9 +9,13 @@ creates its own database and drops it at the end; each test starts on an empty s
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from chromadb.api import ClientAPI
@@ -58,13 +62,27 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if configured:
         yield normalize_database_url(configured)
         return
+    with embedded_postgres() as server:
+        yield normalize_database_url(server.get_uri())
+
+
+@contextmanager
+def embedded_postgres() -> Iterator[Any]:
+    """A PostgreSQL server of our own (the `pgserver` wheel), deleted when done.
+
+    Its data lives in a mkdtemp directory, not under pytest's tmp_path: as root, pgserver
+    runs postgres as the user "pgserver", who must traverse the parents, and every pytest
+    start resets /tmp/pytest-of-root to 0700 and prunes old trees.
+    """
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    root = Path(tempfile.mkdtemp(prefix="orderdesk-pg-"))
+    server = pgserver.get_server(root / "pgdata", cleanup_mode="delete")
     try:
-        yield normalize_database_url(server.get_uri())
+        yield server
     finally:
         server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

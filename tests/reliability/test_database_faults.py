@@ -12,15 +12,12 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import chromadb
@@ -38,6 +35,7 @@ from db.seed import seed
 from orders.drafts import create_draft
 from rag.catalog_index import get_catalog_collection
 from tests.agents.conftest import new_orders, open_desk, stock_of
+from tests.conftest import embedded_postgres
 from tests.reliability.child import spawn
 
 ORDER = "Ernst Handel: 20 tofu, 3 ikura"  # tofu is product 14, ikura 10
@@ -120,23 +118,15 @@ def test_the_desk_carries_on_after_every_connection_is_terminated(
 
 @pytest.fixture
 def own_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """An embedded PostgreSQL of this test's own (pgserver), the product's DATABASE_URL.
-
-    Its data lives in a mkdtemp directory, not under pytest's tmp_path: as root, pgserver
-    runs postgres as the user "pgserver", who must traverse the parents, and every pytest
-    start resets /tmp/pytest-of-root to 0700.
-    """
-    pgserver = pytest.importorskip("pgserver", reason="pgserver (embedded PostgreSQL) missing")
-    root = Path(tempfile.mkdtemp(prefix="orderdesk-pg-"))
-    server = pgserver.get_server(root / "pgdata", cleanup_mode="delete")
-    monkeypatch.setenv("DATABASE_URL", normalize_database_url(server.get_uri()))
-    get_settings.cache_clear()
-    try:
-        yield server
-    finally:
-        dispose_engine()
-        server.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+    """An embedded PostgreSQL of this test's own (pgserver), the product's DATABASE_URL."""
+    pytest.importorskip("pgserver", reason="pgserver (embedded PostgreSQL) missing")
+    with embedded_postgres() as server:
+        monkeypatch.setenv("DATABASE_URL", normalize_database_url(server.get_uri()))
+        get_settings.cache_clear()
+        try:
+            yield server
+        finally:
+            dispose_engine()
 
 
 def crash(server: Any) -> None:
