@@ -37,7 +37,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langgraph.types import Command
 from psycopg_pool import PoolTimeout
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from agents.models import build_chat_model, describe_model
@@ -65,9 +65,18 @@ RECALL_K = 5  # memories most relevant to the message, besides preferences and n
 # Tools that change what is remembered: after them the turn's memories are read again.
 MEMORY_CHANGING = {"remember", "confirm_order"}
 P = ParamSpec("P")
-# What an unreachable or failing database raises: through SQLAlchemy (orders, drafts)
-# or from the checkpointer (psycopg 3 and its pool, or sqlite3).
-DATABASE_DOWN = (SQLAlchemyError, psycopg.Error, PoolTimeout, sqlite3.Error)
+# What an unreachable database raises: through SQLAlchemy (orders, drafts; a lost or
+# refused connection, an exhausted pool) or from the checkpointer (psycopg 3 and its
+# pool, or sqlite3). Other database errors are bugs, and are not dressed up as outages.
+DATABASE_DOWN = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    PoolTimeout,
+    sqlite3.OperationalError,
+)
 DATABASE_DOWN_REPLIES = {
     "chat": "Sorry, the order database could not be reached, so that message was not "
     "handled. Your draft is kept; please try again in a moment.",

@@ -20,17 +20,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import secrets
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
-from bench.server import api_server, latency_line, scratch_store, seed_store, server_environment
+from bench.server import add_database_option, api_server, latency_line, seeded_store
 
 SEARCHES = [
     "cajun seasoning", "mozarela", "blue cheese", "queso", "tofu", "pate chinois",
@@ -115,22 +112,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--max-requests", type=int, default=20_000)
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server to run on (a scratch database is made and dropped); "
-        "default: a temporary SQLite file",
-    )
+    add_database_option(parser)
     args = parser.parse_args()
-    key = secrets.token_urlsafe(24)
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        scratch_store(Path(folder), args.database_url, BENCH_DB) as database_url,
-    ):
-        env = server_environment(Path(folder), database_url, key)
-        seed_store(env)
-        with api_server(env) as url:
+    with seeded_store(args.database_url, BENCH_DB) as store:
+        with api_server(store.env) as url:
             results = [
-                asyncio.run(run(name, url, key, request, args))
+                asyncio.run(run(name, url, store.key, request, args))
                 for name, request in (("search", search_request), ("chat", chat_request))
             ]
     backend = "PostgreSQL" if args.database_url else "SQLite"

@@ -28,9 +28,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import secrets
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -38,7 +36,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -46,7 +43,7 @@ from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import NullPool
 
-from bench.server import api_server, latency_line, scratch_store, seed_store, server_environment
+from bench.server import add_database_option, api_server, latency_line, seeded_store
 from config import normalize_database_url
 from db.models import Customer, Order, Product
 
@@ -345,26 +342,16 @@ def report(outcomes: list[Outcome], wall_s: float, checks: list[Check]) -> list[
 def main() -> None:
     parser = argparse.ArgumentParser(description="100 conversations against limited stock")
     parser.add_argument("--conversations", type=int, default=100)
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server to run on (a scratch database is made and dropped); "
-        "default: a temporary SQLite file",
-    )
+    add_database_option(parser)
     parser.add_argument("--timeout", type=float, default=300, help="overall deadline, seconds")
     args = parser.parse_args()
-    key = secrets.token_urlsafe(24)
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        scratch_store(Path(folder), args.database_url, BENCH_DB) as database_url,
-    ):
-        env = server_environment(Path(folder), database_url, key)
-        seed_store(env)
-        engine = create_engine(normalize_database_url(database_url), poolclass=NullPool)
+    with seeded_store(args.database_url, BENCH_DB) as store:
+        engine = create_engine(normalize_database_url(store.database_url), poolclass=NullPool)
         try:
             baseline = limit_stock(engine)
             plans = make_plans(engine, args.conversations)
-            with api_server(env) as url:
-                outcomes, wall_s = run_conversations(url, key, plans, args.timeout)
+            with api_server(store.env) as url:
+                outcomes, wall_s = run_conversations(url, store.key, plans, args.timeout)
             checks = audit(engine, baseline, outcomes)
         finally:
             engine.dispose()

@@ -1,28 +1,61 @@
 """The API under test for the HTTP benchmarks, and the latency figures they print.
 
-`scratch_store` names a throw-away database (a SQLite file in a temp folder, or a scratch
-database on a PostgreSQL server, dropped afterwards), `server_environment` points a child
-process at it (offline model, a random API key, Chroma in the temp folder), `seed_store`
-loads Northwind into it and `api_server` runs `uvicorn api:app` on a free loopback port
+`seeded_store` is where a benchmark starts: a throw-away store (a SQLite file in a temp
+folder, or a scratch database on a PostgreSQL server, dropped afterwards, as
+`scratch_store` makes it) with Northwind loaded by `seed_store`, and the environment a
+child process needs to serve it (`server_environment`: offline model, a random API key,
+Chroma in the temp folder). `api_server` runs `uvicorn api:app` on a free loopback port
 until the block ends. `percentile` and `latency_line` summarise a list of timings.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import secrets
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bench.database import bench_database
 from config import PROJECT_ROOT
+
+
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to run on (a scratch database is made and dropped); "
+        "default: a temporary SQLite file",
+    )
+
+
+@dataclass(frozen=True)
+class SeededStore:
+    database_url: str
+    env: dict[str, str]  # for a child process (server or seeder) on this store
+    key: str  # the API key the server accepts
+
+
+@contextmanager
+def seeded_store(server_url: str | None, name: str) -> Iterator[SeededStore]:
+    """A scratch store (see `scratch_store`) with Northwind loaded, and a random API key."""
+    key = secrets.token_urlsafe(24)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        scratch_store(Path(folder), server_url, name) as database_url,
+    ):
+        env = server_environment(Path(folder), database_url, key)
+        seed_store(env)
+        yield SeededStore(database_url, env, key)
 
 
 @contextmanager

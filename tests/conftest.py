@@ -100,6 +100,20 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def terminate_every_connection(url: str) -> list[bool]:
+    """pg_terminate_backend on every other connection to `url`'s database; one result each."""
+    admin = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        terminated = connection.scalars(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+    admin.dispose()
+    return list(terminated)
+
+
 def _empty_schema(url: str) -> None:
     engine = create_engine(url, poolclass=NullPool)
     Base.metadata.drop_all(engine)

@@ -39,7 +39,7 @@ from db.engine import dispose_engine
 from db.seed import seed
 from rag.chroma import reset_chroma_client
 from rag.search import reset_catalog_search
-from tests.agents.fixtures_loop import close_saver
+from tests.agents.fixtures_loop import close_saver, draft_lines
 
 QUESO, QUESO_PRICE, QUESO_STOCK = 11, Decimal("21.00"), 22
 
@@ -97,6 +97,14 @@ def draft_12_queso() -> list[Reply]:
         ),
         text("12 x Queso Cabrales for Alfreds Futterkiste, 252.00. Confirm?"),
     ]
+
+
+def drafted_12(desk: OrderDesk, server: ScriptedOpenAIServer, thread_id: str) -> None:
+    """Say "Alfreds wants 12 Queso Cabrales" to the desk; the draft must be 12 Queso."""
+    server.reset(*draft_12_queso())
+    turn = desk.chat(thread_id, "Alfreds wants 12 Queso Cabrales")
+    assert turn.error is None, turn.error
+    assert draft_lines(desk, thread_id) == [(QUESO, 12, QUESO_PRICE)]
 
 
 def completion(message: dict[str, Any]) -> dict[str, Any]:

@@ -36,11 +36,15 @@ QUESO_STOCK = 22
 ORDER_12_QUESO = "Alfreds wants 12 Queso Cabrales"
 
 
-def draft_12_queso() -> list:
-    """The model's first answer to ORDER_12_QUESO: draft the order for ALFKI."""
+def draft_queso(quantity: int = 12) -> list:
+    """The model's first answer to ORDER_12_QUESO (or another quantity): draft it for ALFKI."""
     return [
         calls_tools(
-            call("draft_order", customer_id="ALFKI", lines=[{"product_id": QUESO, "quantity": 12}])
+            call(
+                "draft_order",
+                customer_id="ALFKI",
+                lines=[{"product_id": QUESO, "quantity": quantity}],
+            )
         )
     ]
 
@@ -48,7 +52,7 @@ def draft_12_queso() -> list:
 def test_unasked_confirmation_waits_and_a_new_message_rejects_it(
     store: Engine, make_desk: DeskFactory, thread_id: str
 ) -> None:
-    model = ScriptedChatModel(script=[*draft_12_queso(), calls_tools(call("confirm_order"))])
+    model = ScriptedChatModel(script=[*draft_queso(), calls_tools(call("confirm_order"))])
     desk = make_desk(model)
 
     first = desk.chat(thread_id, ORDER_12_QUESO)
@@ -88,7 +92,7 @@ def test_yes_approves_the_models_confirmation_exactly_once(
 ) -> None:
     model = ScriptedChatModel(
         script=[
-            *draft_12_queso(),
+            *draft_queso(),
             says("12 x Queso Cabrales for Alfreds, 252.00. Confirm?"),
             calls_tools(call("confirm_order")),
             says("Order placed."),
@@ -121,7 +125,7 @@ def test_approve_commits_a_pending_confirmation(
     store: Engine, make_desk: DeskFactory, thread_id: str
 ) -> None:
     model = ScriptedChatModel(
-        script=[*draft_12_queso(), calls_tools(call("confirm_order")), says("Order placed.")]
+        script=[*draft_queso(), calls_tools(call("confirm_order")), says("Order placed.")]
     )
     desk = make_desk(model)
     assert desk.chat(thread_id, ORDER_12_QUESO).pending
@@ -140,7 +144,7 @@ def test_approve_commits_a_pending_confirmation(
 def test_reject_leaves_no_order(store: Engine, make_desk: DeskFactory, thread_id: str) -> None:
     model = ScriptedChatModel(
         script=[
-            *draft_12_queso(),
+            *draft_queso(),
             calls_tools(call("confirm_order")),
             says("Not confirmed."),
         ]
@@ -165,7 +169,7 @@ def test_reject_discards_the_draft_whatever_the_model_answers(
 ) -> None:
     model = ScriptedChatModel(
         script=[
-            *draft_12_queso(),
+            *draft_queso(),
             calls_tools(call("confirm_order")),
             says("Not confirmed."),
             says("Okay."),
@@ -184,7 +188,7 @@ def test_approve_commits_a_confirmable_draft_whatever_the_model_answers(
     store: Engine, make_desk: DeskFactory, thread_id: str
 ) -> None:
     model = ScriptedChatModel(
-        script=[*draft_12_queso(), says("Confirm?"), says("Sure, anything else?")]
+        script=[*draft_queso(), says("Confirm?"), says("Sure, anything else?")]
     )
     desk = make_desk(model)
     assert desk.chat(thread_id, ORDER_12_QUESO).pending
@@ -312,7 +316,7 @@ def test_a_failing_model_gives_a_clear_turn_and_the_thread_goes_on(
     assert "went wrong" in failed.reply and "try again" in failed.reply
     assert failed.draft is None and desk.current_draft(thread_id) is None
 
-    model.extend(*draft_12_queso(), says("Drafted."))
+    model.extend(*draft_queso(), says("Drafted."))
     retried = desk.chat(thread_id, ORDER_12_QUESO)
     assert retried.error is None and retried.reply == "Drafted."
     assert draft_lines(desk, thread_id) == [(QUESO, 12, QUESO_PRICE)]
@@ -338,7 +342,7 @@ def test_a_model_failure_after_the_commit_still_reports_the_order(
 ) -> None:
     model = ScriptedChatModel(
         script=[
-            *draft_12_queso(),
+            *draft_queso(),
             says("Confirm?"),
             calls_tools(call("confirm_order")),
             RuntimeError("model backend exploded"),
@@ -358,7 +362,7 @@ def test_a_model_failure_after_the_commit_still_reports_the_order(
 def test_a_model_failure_after_a_draft_change_does_not_claim_it_is_unchanged(
     make_desk: DeskFactory, thread_id: str
 ) -> None:
-    model = ScriptedChatModel(script=[*draft_12_queso(), RuntimeError("model backend exploded")])
+    model = ScriptedChatModel(script=[*draft_queso(), RuntimeError("model backend exploded")])
     desk = make_desk(model)
 
     turn = desk.chat(thread_id, ORDER_12_QUESO)
@@ -384,7 +388,7 @@ def test_approval_is_only_asked_for_a_draft_the_user_can_see(
 
 def test_threads_never_see_each_others_draft(make_desk: DeskFactory, thread_id: str) -> None:
     other = f"{thread_id}-b"
-    model = ScriptedChatModel(script=[*draft_12_queso(), says("Drafted.")])
+    model = ScriptedChatModel(script=[*draft_queso(), says("Drafted.")])
     desk = make_desk(model)
     desk.chat(thread_id, ORDER_12_QUESO)
     assert '"customer_id": "ALFKI"' in model.system_prompt(-1)
@@ -407,7 +411,7 @@ def test_threads_never_see_each_others_draft(make_desk: DeskFactory, thread_id: 
 def test_a_new_desk_resumes_a_pending_approval(
     store: Engine, make_desk: DeskFactory, thread_id: str
 ) -> None:
-    first = ScriptedChatModel(script=[*draft_12_queso(), calls_tools(call("confirm_order"))])
+    first = ScriptedChatModel(script=[*draft_queso(), calls_tools(call("confirm_order"))])
     assert make_desk(first).chat(thread_id, ORDER_12_QUESO).pending
 
     restarted = make_desk(ScriptedChatModel(script=[says("Order placed.")]))
@@ -429,13 +433,7 @@ def test_confirming_a_short_draft_tells_the_model_why(
 ) -> None:
     model = ScriptedChatModel(
         script=[
-            calls_tools(
-                call(
-                    "draft_order",
-                    customer_id="ALFKI",
-                    lines=[{"product_id": QUESO, "quantity": 50}],
-                )
-            ),
+            *draft_queso(50),
             says("50 Queso Cabrales: only 22 in stock."),
             calls_tools(call("confirm_order")),
             says("Only 22 are in stock, so I did not confirm."),

@@ -31,6 +31,7 @@ from tests.openai_server import (  # noqa: F401 - fixtures
     call_ids,
     chroma_dir_fixture,
     draft_12_queso,
+    drafted_12,
     llm_server_fixture,
     open_desk_fixture,
     text,
@@ -192,10 +193,7 @@ def test_malformed_tool_arguments_write_nothing_and_raise_nothing(
     assert turn.order_id is None and not turn.pending
 
     # The thread goes on: the broken call is answered in the history sent next time.
-    llm_server.reset(*draft_12_queso())
-    retried = desk.chat(thread_id, "Alfreds wants 12 Queso Cabrales")
-    assert retried.error is None, retried.error
-    assert draft_lines(desk, thread_id) == [(QUESO, 12, QUESO_PRICE)]
+    drafted_12(desk, llm_server, thread_id)
 
 
 def test_malformed_tool_arguments_give_a_clear_reply(

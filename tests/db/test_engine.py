@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine, event, inspect, text
 
 from config import get_settings
 from db.engine import dispose_engine, get_db_engine, session_scope
 from db.seed import seed
 from orders.catalog import list_products
+from tests.conftest import terminate_every_connection
 
 
 def count_pool_events(engine: Engine) -> Counter[str]:
@@ -144,16 +144,8 @@ def test_next_call_succeeds_after_the_server_terminates_every_connection(
         list(pool.map(lambda _: dbapi_connection_of_next_unit_of_work(), range(8)))
     counts = count_pool_events(pg_engine)
 
-    admin = create_engine(pg_url, poolclass=NullPool)
-    with admin.connect() as connection:
-        terminated = connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).all()
-    admin.dispose()
-    assert terminated and all(ok for (ok,) in terminated)
+    terminated = terminate_every_connection(pg_url)
+    assert terminated and all(terminated)
 
     with session_scope() as session:
         assert len(list_products(session=session)) == 77

@@ -35,7 +35,7 @@ from db.seed import seed
 from orders.drafts import create_draft
 from rag.catalog_index import get_catalog_collection
 from tests.agents.conftest import new_orders, open_desk, stock_of
-from tests.conftest import embedded_postgres
+from tests.conftest import embedded_postgres, terminate_every_connection
 from tests.reliability.child import spawn
 
 ORDER = "Ernst Handel: 20 tofu, 3 ikura"  # tofu is product 14, ikura 10
@@ -64,22 +64,6 @@ def order_lines(engine: Engine, order_id: int) -> dict[int, int]:
 
 def admin_engine(url: str) -> Engine:
     return create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-
-
-def terminate_every_connection(url: str) -> list[int]:
-    """pg_terminate_backend on every other connection to the database; their pids."""
-    admin = admin_engine(url)
-    with admin.connect() as connection:
-        pids = connection.scalars(
-            text(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).all()
-        for pid in pids:
-            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    admin.dispose()
-    return list(pids)
 
 
 # --- every connection terminated -------------------------------------------------------------

@@ -34,6 +34,7 @@ from tests.openai_server import (  # noqa: F401 - fixtures
     chroma_dir_fixture,
     completion,
     draft_12_queso,
+    drafted_12,
     llm_server_fixture,
     open_desk_fixture,
     text,
@@ -63,13 +64,6 @@ def make_it_5(desk: OrderDesk, llm_server: ScriptedOpenAIServer, thread_id: str)
     assert turn.error is None, turn.error
     assert turn.reply == "Now 5 x Queso Cabrales."
     assert draft_lines(desk, thread_id) == [(QUESO, 5, QUESO_PRICE)]
-
-
-def drafted_12(desk: OrderDesk, llm_server: ScriptedOpenAIServer, thread_id: str) -> None:
-    llm_server.reset(*draft_12_queso())
-    turn = desk.chat(thread_id, "Alfreds wants 12 Queso Cabrales")
-    assert turn.error is None, turn.error
-    assert draft_lines(desk, thread_id) == [(QUESO, 12, QUESO_PRICE)]
 
 
 # --- retries ----------------------------------------------------------------------------
