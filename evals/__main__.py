@@ -1,8 +1,9 @@
 """Command line for the evaluations: `python -m evals run --dataset PATH [options]`.
 
 Runs every case through the order desk on a private, freshly seeded store, prints the
-accuracy per category and overall with the per-turn latency, and writes a JSON report
-(per-case verdicts with reasons, scores, latencies, provider, prompt path and sha256).
+accuracy and the silent-loss count per category and overall, the silent cases and the
+per-turn latency, and writes a JSON report (per-case verdicts with reasons, silent loss,
+the last turn's attention, scores, latencies, provider, prompt path and sha256).
 """
 
 from __future__ import annotations

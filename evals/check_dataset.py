@@ -1,12 +1,14 @@
-"""Check an order-understanding evaluation set (JSONL) against the Northwind catalog.
+"""Check an order-understanding evaluation set (JSONL) against the catalog it runs on.
 
 Usage (from the repository root):
 
-    python -m evals.check_dataset evals/datasets/northwind.jsonl
+    python -m evals.check_dataset evals/datasets/northwind.jsonl [more.jsonl ...]
 
 Every line of the file is one case: ``{"id", "category", "turns", "expect"}`` plus the
-optional ``source_order`` (the historical Northwind order the case was built from) and
-``note``. The script reads ``db/data/northwind/*.csv`` and checks that
+optional ``source_order`` (the historical Northwind order the case was built from),
+``catalog`` (``northwind``, the default, or ``superstore``) and ``note``. The script reads
+the CSV files the seed loads (``db/data/northwind/*.csv``; for Superstore cases
+``db/data/superstore/products.csv`` with Northwind's customers) and checks that
 
 * every line is valid JSON with the known keys, ids are unique, the category is known;
 * ``turns`` is a non-empty list of non-empty strings;
@@ -18,7 +20,11 @@ optional ``source_order`` (the historical Northwind order the case was built fro
 * a case built from ``source_order`` keeps that order's customer and products, and in a
   single-turn case its quantities (capped at the stock on hand);
 * ``confirmed`` is only ever ``true``; ``prices`` equal the catalog prices; status cases
-  name an existing order and search cases an existing product.
+  name an existing order and search cases an existing product;
+* ``customer_id: null`` (an unknown customer) comes with no lines and a flag to raise;
+  ``attention`` is a boolean, ``reply_mentions`` / ``reply_mentions_any`` are lists of
+  words, ``order_cancelled`` comes with ``confirmed``, an ``order_id_mentioned`` of an order
+  case is a real order named in the turns, and memory questions say what the reply names.
 
 It prints the number of cases per category, any warnings, and exits with status 1 when
 it finds a problem (2 when the file cannot be read).
@@ -31,16 +37,22 @@ import csv
 import json
 import re
 import sys
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "db" / "data" / "northwind"
-DEFAULT_DATASET = Path(__file__).resolve().parent / "datasets" / "northwind.jsonl"
+from db.seed import DATA_DIR as SEED_DATA_DIR
+from db.text import fold
 
-CATEGORIES = (
+# The CSV files the store is seeded from (db.seed reads the same folder).
+DATA_DIR = SEED_DATA_DIR / "northwind"
+SUPERSTORE_DIR = SEED_DATA_DIR / "superstore"
+DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
+DEFAULT_DATASET = DATASETS_DIR / "northwind.jsonl"
+CATALOGS = ("northwind", "superstore")
+
+NORTHWIND_CATEGORIES = (
     "exact",
     "casual",
     "typo",
@@ -55,8 +67,28 @@ CATEGORIES = (
     "status",
     "search",
 )
-ORDERLESS = {"status", "search"}
-CASE_KEYS = {"id", "category", "turns", "expect", "source_order", "note"}
+# Categories of the sets beside northwind.jsonl (chat, emails, languages, conversations,
+# and the Superstore catalog's `ss_` ones).
+NEW_CATEGORIES = (
+    "chat",
+    "email",
+    "de",
+    "es",
+    "fr",
+    "pt",
+    "it",
+    "references",
+    "two_requests",
+    "clarification",
+    "memory",
+    "ss_short",
+    "ss_typo",
+    "ss_numbers",
+    "ss_ambiguous",
+)
+CATEGORIES = (*NORTHWIND_CATEGORIES, *NEW_CATEGORIES)
+ORDERLESS = {"status", "search", "memory"}
+CASE_KEYS = {"id", "category", "turns", "expect", "source_order", "catalog", "note"}
 EXPECT_KEYS = {
     "customer_id",
     "lines",
@@ -66,8 +98,12 @@ EXPECT_KEYS = {
     "prices",
     "order_id_mentioned",
     "mentions_product_id",
+    "attention",
+    "reply_mentions",
+    "reply_mentions_any",
+    "order_cancelled",
 }
-ID_PATTERN = re.compile(r"^[a-z]+-\d{3}$")
+ID_PATTERN = re.compile(r"^[a-z_]+-\d{3}$")
 # Words too generic to identify one customer on their own.
 GENERIC_WORDS = frozenset(
     """
@@ -91,11 +127,10 @@ class Catalog:
 
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR) -> Catalog:
-        """Read the CSV files in `data_dir`."""
+        """Read the Northwind CSV files in `data_dir`."""
 
         def rows(name: str) -> list[dict[str, str]]:
-            with open(data_dir / name, encoding="utf-8", newline="") as handle:
-                return list(csv.DictReader(handle))
+            return read_rows(data_dir / name)
 
         products = {int(r["product_id"]): r for r in rows("products.csv")}
         customers = {r["customer_id"]: r for r in rows("customers.csv")}
@@ -107,6 +142,34 @@ class Catalog:
             lines[pid] = lines.get(pid, 0) + int(r["quantity"])
         return cls(products, customers, orders, dict(order_lines))
 
+    @classmethod
+    def load_superstore(
+        cls, superstore_dir: Path = SUPERSTORE_DIR, northwind_dir: Path = DATA_DIR
+    ) -> Catalog:
+        """The Superstore products as db.seed loads them (ids 1..N in file order, stock
+        20 + 15 per historical order line, none discontinued) with Northwind's customers;
+        this store has no order history."""
+        products = {
+            number: {
+                "product_name": row["product_name"],
+                "units_in_stock": str(20 + 15 * int(row["order_lines"])),
+                "discontinued": "0",
+                "unit_price": row["list_price"],
+            }
+            for number, row in enumerate(read_rows(superstore_dir / "products.csv"), start=1)
+        }
+        customers = {r["customer_id"]: r for r in read_rows(northwind_dir / "customers.csv")}
+        return cls(products, customers, {}, {})
+
+    @classmethod
+    def load_named(cls, name: str) -> Catalog:
+        """The catalog a case's ``catalog`` field names."""
+        if name == "superstore":
+            return cls.load_superstore()
+        if name == "northwind":
+            return cls.load()
+        raise ValueError(f"unknown catalog {name!r}")
+
     def stock(self, product_id: int) -> int:
         return int(self.products[product_id]["units_in_stock"])
 
@@ -114,10 +177,14 @@ class Catalog:
         return self.products[product_id]["discontinued"] == "1"
 
 
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def normalize(text: str) -> str:
     """Lower case, accents removed, anything but letters and digits turned into spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    plain = fold(text)
     return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split()) + " "
 
 
@@ -179,7 +246,8 @@ def is_positive_int(value: Any) -> bool:
 def check_case(
     case: dict[str, Any], catalog: Catalog, refs: dict[str, set[str]], report: Report
 ) -> None:
-    """Check one case, adding what is wrong to `report`."""
+    """Check one case against `catalog` (the one its `catalog` field names), adding what is
+    wrong to `report`."""
     cid = str(case.get("id", "?"))
     if not ID_PATTERN.match(cid):
         report.error(cid, "id should look like 'casual-017'")
@@ -192,6 +260,12 @@ def check_case(
         return
     if not cid.startswith(f"{category}-"):
         report.error(cid, f"id does not start with its category {category!r}")
+    catalog_name = case.get("catalog", "northwind")
+    if catalog_name not in CATALOGS:
+        report.error(cid, f"unknown catalog {catalog_name!r}")
+        return
+    if str(category).startswith("ss_") != (catalog_name == "superstore"):
+        report.error(cid, "ss_ categories, and only they, run on the superstore catalog")
     turns = case.get("turns")
     if not (
         isinstance(turns, list) and turns and all(isinstance(t, str) and t.strip() for t in turns)
@@ -205,6 +279,7 @@ def check_case(
     unknown_keys = set(expect) - EXPECT_KEYS
     if unknown_keys:
         report.error(cid, f"unknown expect keys {sorted(unknown_keys)}")
+    _check_flags(cid, expect, turns, catalog, report)
 
     source = case.get("source_order")
     if source is not None and (not is_positive_int(source) or source not in catalog.orders):
@@ -212,40 +287,108 @@ def check_case(
         source = None
 
     if category in ORDERLESS:
-        if "customer_id" in expect or "lines" in expect:
-            report.error(cid, "status/search cases expect no customer and no lines")
-        if category == "status":
-            order_id = expect.get("order_id_mentioned")
-            if not is_positive_int(order_id) or order_id not in catalog.orders:
-                report.error(cid, f"order_id_mentioned {order_id!r} is not a Northwind order")
-            elif str(order_id) not in " ".join(turns):
-                report.error(cid, f"order {order_id} is not in the message")
-        else:
-            product_id = expect.get("mentions_product_id")
-            if not is_positive_int(product_id) or product_id not in catalog.products:
-                report.error(cid, f"mentions_product_id {product_id!r} is not a product")
+        _check_orderless(cid, category, expect, turns, catalog, report)
         return
 
     customer_id = expect.get("customer_id")
-    if customer_id not in catalog.customers:
+    text = normalize(" \n ".join(turns))
+    if customer_id is None and "customer_id" in expect:
+        _check_unknown_customer(cid, expect, report)
+    elif customer_id not in catalog.customers:
         report.error(cid, f"unknown customer_id {customer_id!r}")
         return
-    text = normalize(" \n ".join(turns))
-    named = {c for c, phrases in refs.items() if any(p in text for p in phrases)}
-    named |= {c for c in refs if re.search(rf"\b{c}\b", " ".join(turns))}
-    if customer_id not in named:
-        report.error(cid, f"customer {customer_id} is not recognisable in the turns")
-    elif len(named) > 1:
-        report.warn(cid, f"turns also seem to name {sorted(named - {customer_id})}")
+    else:
+        named = {c for c, phrases in refs.items() if any(p in text for p in phrases)}
+        named |= {c for c in refs if re.search(rf"\b{c}\b", " ".join(turns))}
+        if customer_id not in named:
+            report.error(cid, f"customer {customer_id} is not recognisable in the turns")
+        elif len(named) > 1:
+            report.warn(cid, f"turns also seem to name {sorted(named - {customer_id})}")
 
     lines = expect.get("lines")
     if not isinstance(lines, dict):
         report.error(cid, "lines must be an object {product_id: quantity}")
         return
     if not lines and not (
-        expect.get("no_lines_for") or expect.get("asks_about") or category == "edits"
+        expect.get("no_lines_for")
+        or expect.get("asks_about")
+        or expect.get("attention") is True
+        or category == "edits"
     ):
-        report.error(cid, "no lines expected, but no no_lines_for / asks_about either")
+        report.error(cid, "no lines expected, but no no_lines_for / asks_about / attention")
+    parsed = _check_lines(cid, lines, catalog, report)
+
+    for key in expect.get("asks_about", []):
+        if normalize(key) not in text:
+            report.error(cid, f"asks_about phrase {key!r} is not in the turns")
+    _check_prices(cid, expect, lines, catalog, report)
+    if source is not None:
+        _check_source(cid, category, source, customer_id, parsed, len(turns), catalog, report)
+
+
+def _check_flags(
+    cid: str, expect: dict[str, Any], turns: list[str], catalog: Catalog, report: Report
+) -> None:
+    """The shape of the optional expectations every kind of case may carry."""
+    if "confirmed" in expect and expect["confirmed"] is not True:
+        report.error(cid, "confirmed must be true or absent")
+    if "order_cancelled" in expect and expect["order_cancelled"] is not True:
+        report.error(cid, "order_cancelled must be true or absent")
+    if expect.get("order_cancelled") and not expect.get("confirmed"):
+        report.error(cid, "order_cancelled needs confirmed: an order placed first")
+    if "attention" in expect and not isinstance(expect["attention"], bool):
+        report.error(cid, "attention must be true or false")
+    for key in ("no_lines_for", "asks_about", "reply_mentions", "reply_mentions_any"):
+        if key in expect and not (
+            isinstance(expect[key], list)
+            and expect[key]
+            and all(isinstance(x, str) and x.strip() for x in expect[key])
+        ):
+            report.error(cid, f"{key} must be a non-empty list of strings")
+    if "order_id_mentioned" in expect:
+        order_id = expect["order_id_mentioned"]
+        if not is_positive_int(order_id) or order_id not in catalog.orders:
+            report.error(cid, f"order_id_mentioned {order_id!r} is not a Northwind order")
+        elif str(order_id) not in " ".join(turns):
+            report.error(cid, f"order {order_id} is not in the message")
+
+
+def _check_orderless(
+    cid: str,
+    category: str,
+    expect: dict[str, Any],
+    turns: list[str],
+    catalog: Catalog,
+    report: Report,
+) -> None:
+    if "customer_id" in expect or "lines" in expect:
+        report.error(cid, f"{category} cases expect no customer and no lines")
+    if category == "status" and "order_id_mentioned" not in expect:
+        report.error(cid, "a status case names the order the reply must mention")
+    elif category == "search":
+        product_id = expect.get("mentions_product_id")
+        if not is_positive_int(product_id) or product_id not in catalog.products:
+            report.error(cid, f"mentions_product_id {product_id!r} is not a product")
+    elif category == "memory" and not (
+        expect.get("reply_mentions") or expect.get("reply_mentions_any")
+    ):
+        report.error(cid, "a memory case says what the reply must mention")
+
+
+def _check_unknown_customer(cid: str, expect: dict[str, Any], report: Report) -> None:
+    """`customer_id: null`: a customer we do not have was named, so nothing is drafted and
+    the desk must say so."""
+    if expect.get("lines"):
+        report.error(cid, "an unknown customer's case expects no lines")
+    if not (expect.get("attention") is True or expect.get("reply_mentions")):
+        report.error(cid, "an unknown customer's case expects attention or reply_mentions")
+    if expect.get("confirmed"):
+        report.error(cid, "nothing can be confirmed for an unknown customer")
+
+
+def _check_lines(
+    cid: str, lines: dict[str, Any], catalog: Catalog, report: Report
+) -> dict[int, int]:
     parsed: dict[int, int] = {}
     for key, quantity in lines.items():
         if not (isinstance(key, str) and key.isdecimal() and int(key) in catalog.products):
@@ -263,23 +406,16 @@ def check_case(
                 cid, f"{quantity} x {key} {name} is more than the {catalog.stock(pid)} in stock"
             )
         parsed[pid] = quantity
+    return parsed
 
-    if "confirmed" in expect and expect["confirmed"] is not True:
-        report.error(cid, "confirmed must be true or absent")
-    for key in ("no_lines_for", "asks_about"):
-        if key in expect and not (
-            isinstance(expect[key], list)
-            and expect[key]
-            and all(isinstance(x, str) and x for x in expect[key])
-        ):
-            report.error(cid, f"{key} must be a non-empty list of strings")
-    for key in expect.get("asks_about", []):
-        if normalize(key) not in text:
-            report.error(cid, f"asks_about phrase {key!r} is not in the turns")
+
+def _check_prices(
+    cid: str, expect: dict[str, Any], lines: dict[str, Any], catalog: Catalog, report: Report
+) -> None:
     prices = expect.get("prices", {})
     if not isinstance(prices, dict):
         report.error(cid, "prices must be an object {product_id: catalog unit price}")
-        prices = {}
+        return
     for key, price in prices.items():
         if key not in lines:
             report.error(cid, f"price given for {key}, which is not an expected line")
@@ -289,30 +425,45 @@ def check_case(
         ):
             report.error(cid, f"price {price!r} for {key} is not the catalog price")
 
-    if source is not None:
-        if catalog.orders[source] != customer_id:
+
+def _check_source(
+    cid: str,
+    category: str,
+    source: int,
+    customer_id: str | None,
+    parsed: dict[int, int],
+    turn_count: int,
+    catalog: Catalog,
+    report: Report,
+) -> None:
+    if catalog.orders[source] != customer_id:
+        report.error(
+            cid, f"source_order {source} belongs to {catalog.orders[source]}, not {customer_id}"
+        )
+    history = catalog.order_lines.get(source, {})
+    for pid, quantity in parsed.items():
+        if category == "edits":
+            continue
+        if pid not in history:
+            report.error(cid, f"product {pid} is not in source_order {source}")
+        elif turn_count == 1 and quantity != min(history[pid], catalog.stock(pid)):
             report.error(
-                cid, f"source_order {source} belongs to {catalog.orders[source]}, not {customer_id}"
+                cid,
+                f"{pid}: {quantity} differs from source_order {source} "
+                f"({history[pid]}, stock {catalog.stock(pid)})",
             )
-        history = catalog.order_lines.get(source, {})
-        for pid, quantity in parsed.items():
-            if category == "edits":
-                continue
-            if pid not in history:
-                report.error(cid, f"product {pid} is not in source_order {source}")
-            elif len(turns) == 1 and quantity != min(history[pid], catalog.stock(pid)):
-                report.error(
-                    cid,
-                    f"{pid}: {quantity} differs from source_order {source} "
-                    f"({history[pid]}, stock {catalog.stock(pid)})",
-                )
 
 
-def check_file(path: Path, catalog: Catalog) -> tuple[Counter[str], Report]:
-    """Check every case in `path`; return the count per category and the report."""
+def check_file(path: Path, catalog: Catalog | None = None) -> tuple[Counter[str], Report]:
+    """Check every case in `path`; return the count per category and the report.
+
+    `catalog` is the Northwind one (loaded when not given); Superstore cases are checked
+    against the Superstore catalog, loaded the first time one appears.
+    """
     report = Report()
     counts: Counter[str] = Counter()
-    refs = customer_references(catalog)
+    catalogs: dict[str, Catalog] = {"northwind": catalog or Catalog.load()}
+    refs = customer_references(catalogs["northwind"])
     seen: set[str] = set()
     with open(path, encoding="utf-8") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -332,30 +483,41 @@ def check_file(path: Path, catalog: Catalog) -> tuple[Counter[str], Report]:
                 report.error(cid, "duplicate id")
             seen.add(cid)
             counts[str(case.get("category"))] += 1
-            check_case(case, catalog, refs, report)
+            name = str(case.get("catalog", "northwind"))
+            if name == "superstore" and name not in catalogs:
+                catalogs[name] = Catalog.load_superstore()
+            check_case(case, catalogs.get(name, catalogs["northwind"]), refs, report)
     return counts, report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", nargs="?", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("dataset", nargs="*", type=Path, default=[DEFAULT_DATASET])
     parser.add_argument(
         "--data-dir", type=Path, default=DATA_DIR, help="folder with the Northwind CSV files"
     )
     parser.add_argument("--quiet", action="store_true", help="do not print warnings")
     args = parser.parse_args(argv)
+    status = 0
+    for dataset in args.dataset:
+        status = max(status, check_one(dataset, args.data_dir, quiet=args.quiet))
+    return status
+
+
+def check_one(dataset: Path, data_dir: Path, *, quiet: bool) -> int:
+    """Check one file and print its summary: 0 OK, 1 problems, 2 unreadable."""
     try:
-        catalog = Catalog.load(args.data_dir)
-        counts, report = check_file(args.dataset, catalog)
+        catalog = Catalog.load(data_dir)
+        counts, report = check_file(dataset, catalog)
     except OSError as error:
         print(f"cannot read: {error}", file=sys.stderr)
         return 2
     total = sum(counts.values())
-    print(f"{args.dataset}: {total} cases")
+    print(f"{dataset}: {total} cases")
     for category in (*CATEGORIES, *sorted(set(counts) - set(CATEGORIES))):
         if counts[category]:
-            print(f"  {category:<12} {counts[category]:>4}")
-    if report.warnings and not args.quiet:
+            print(f"  {category:<14} {counts[category]:>4}")
+    if report.warnings and not quiet:
         print(f"{len(report.warnings)} warning(s):")
         for line in report.warnings:
             print(f"  {line}")

@@ -1,14 +1,16 @@
 """The evaluation runner for prompt tuning: run every case through the desk and score it.
 
-`run_eval(dataset, provider=, prompt_path=)` prepares a private store (a temporary SQLite
-file seeded with Northwind, its own in-memory catalog index, customer memory collection
-and checkpointer), builds an
-`OrderDesk` on it without touching the process-wide engine (the Streamlit prompt lab runs
-this inside the app), plays each case in a fresh thread, and scores it with
-`evals.scoring.score_case`. After a case the store is put back: orders it placed are
-deleted and stock is restored, so one case's confirmation never changes another's stock
-or "last order". The `EvalReport` holds per-case verdicts, per-category accuracy and the
-per-turn latency (the run's first, warm-up turn excluded).
+`run_eval(dataset, provider=, prompt_path=)` prepares a private store per catalog the
+cases name (a temporary SQLite file seeded with Northwind, or with the Superstore catalog
+for cases marked `"catalog": "superstore"`; its own in-memory catalog index, customer
+memory collection and checkpointer), builds an `OrderDesk` on it without touching the
+process-wide engine (the Streamlit prompt lab runs this inside the app), plays each case in
+a fresh thread, and scores it with `evals.scoring.score_case`, telling it which orders the
+conversation placed and whether they are still confirmed. After a case the store is put
+back: orders it placed are deleted and stock is restored, so one case's confirmation never
+changes another's stock or "last order". The `EvalReport` holds per-case verdicts,
+per-category accuracy and silent losses, and the per-turn latency (the run's first,
+warm-up turn excluded).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from sqlalchemy.orm import Session
 from config import Settings, load_settings
 from db.engine import create_db_engine, init_schema
 from db.models import Order, OrderLine, Product
-from db.seed import seed
+from db.seed import Catalog, seed
 from evals.scoring import CaseResult, TurnRecord, score_case
 
 log = logging.getLogger(__name__)
@@ -48,14 +50,21 @@ class CaseRun:
 
     result: CaseResult
     turns: list[TurnRecord]
+    orders: dict[int, str] = field(default_factory=dict)  # placed in the case: status
 
     def as_json(self) -> dict[str, Any]:
+        last = self.turns[-1] if self.turns else None
         return {
             "id": self.result.case_id,
             "category": self.result.category,
             "passed": self.result.passed,
             "reason": self.result.reason,
             "checks": self.result.checks,
+            "silent_loss": self.result.silent_loss,
+            "raised": self.result.raised,
+            "attention": list(last.attention) if last else [],
+            "needs_attention": bool(last and last.needs_attention),
+            "orders": {str(oid): status for oid, status in self.orders.items()},
             "latency_ms": [round(turn.latency_ms, 2) for turn in self.turns],
             "replies": [turn.reply for turn in self.turns],
         }
@@ -83,15 +92,21 @@ class EvalReport:
     def accuracy(self) -> float:
         return self.passed / len(self.runs) if self.runs else 0.0
 
+    @property
+    def silent_cases(self) -> list[str]:
+        """Ids of the cases lost without a word: wrong, and the last turn raised nothing."""
+        return [run.result.case_id for run in self.runs if run.result.silent_loss]
+
     def categories(self) -> dict[str, dict[str, float]]:
-        """passed / total / accuracy per category, in dataset order."""
-        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        """passed / total / accuracy / silent losses per category, in dataset order."""
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         for run in self.runs:
             totals[run.result.category][0] += run.result.passed
             totals[run.result.category][1] += 1
+            totals[run.result.category][2] += run.result.silent_loss
         return {
-            name: {"passed": passed, "total": total, "accuracy": passed / total}
-            for name, (passed, total) in totals.items()
+            name: {"passed": passed, "total": total, "accuracy": passed / total, "silent": silent}
+            for name, (passed, total, silent) in totals.items()
         }
 
     def latency(self) -> dict[str, float | int]:
@@ -110,8 +125,14 @@ class EvalReport:
             "prompt_sha256": self.prompt_sha256,
             "started_at": self.started_at,
             "duration_s": round(self.duration_s, 3),
-            "overall": {"passed": self.passed, "total": len(self.runs), "accuracy": self.accuracy},
+            "overall": {
+                "passed": self.passed,
+                "total": len(self.runs),
+                "accuracy": self.accuracy,
+                "silent": len(self.silent_cases),
+            },
             "categories": self.categories(),
+            "silent_cases": self.silent_cases,
             "latency": self.latency(),
             "cases": [run.as_json() for run in self.runs],
         }
@@ -122,13 +143,20 @@ class EvalReport:
         return path
 
     def table(self) -> str:
-        """Accuracy per category and overall, then latency: for the terminal."""
-        rows = [f"{'category':<14}{'passed':>8}{'total':>7}{'accuracy':>10}"]
+        """Accuracy and silent losses per category and overall, the silent cases, then
+        latency: for the terminal."""
+        rows = [f"{'category':<14}{'passed':>8}{'total':>7}{'accuracy':>10}{'silent':>8}"]
         for name, score in self.categories().items():
             rows.append(
-                f"{name:<14}{score['passed']:>8}{score['total']:>7}{score['accuracy']:>10.1%}"
+                f"{name:<14}{score['passed']:>8}{score['total']:>7}"
+                f"{score['accuracy']:>10.1%}{score['silent']:>8}"
             )
-        rows.append(f"{'overall':<14}{self.passed:>8}{len(self.runs):>7}{self.accuracy:>10.1%}")
+        silent = self.silent_cases
+        rows.append(
+            f"{'overall':<14}{self.passed:>8}{len(self.runs):>7}"
+            f"{self.accuracy:>10.1%}{len(silent):>8}"
+        )
+        rows.append(f"silent losses: {len(silent)}" + (f" ({', '.join(silent)})" if silent else ""))
         lat = self.latency()
         rows.append(
             f"latency per turn: p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms "
@@ -172,6 +200,14 @@ class EvalStore:
             )
             self._last_order = session.scalar(select(func.max(Order.order_id))) or 0
 
+    def placed_orders(self) -> dict[int, str]:
+        """The orders placed since seeding (or the last restore), with their status."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(Order.order_id, Order.status).where(Order.order_id > self._last_order)
+            ).all()
+        return {order_id: str(getattr(status, "value", status)) for order_id, status in rows}
+
     def restore(self) -> None:
         """Delete the orders placed since seeding and give every product its seeded stock."""
         with Session(self.engine) as session, session.begin():
@@ -191,8 +227,8 @@ class EvalStore:
 
 
 @contextmanager
-def eval_store(provider: str) -> Iterator[EvalStore]:
-    """A freshly seeded temporary SQLite store, removed afterwards."""
+def eval_store(provider: str, catalog: Catalog = "northwind") -> Iterator[EvalStore]:
+    """A temporary SQLite store freshly seeded with `catalog`, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="orderdesk-eval-") as folder:
         settings = load_settings(
             database_url=f"sqlite:///{Path(folder) / 'eval.db'}",
@@ -202,7 +238,7 @@ def eval_store(provider: str) -> Iterator[EvalStore]:
         engine = create_db_engine(settings)
         try:
             init_schema(engine)
-            seed(engine=engine)
+            seed(engine=engine, catalog=catalog)
             yield EvalStore(engine, settings)
         finally:
             engine.dispose()
@@ -257,6 +293,30 @@ def play_case(desk: Any, case: Mapping[str, Any], thread_id: str) -> list[TurnRe
     return turns
 
 
+def case_catalog(case: Mapping[str, Any]) -> Catalog:
+    """The catalog a case runs on: its `catalog` field, Northwind by default."""
+    name = case.get("catalog", "northwind")
+    if name not in ("northwind", "superstore"):
+        raise ValueError(f"case {case.get('id')}: unknown catalog {name!r}")
+    return name  # type: ignore[return-value]
+
+
+def by_catalog(cases: Sequence[Mapping[str, Any]]) -> dict[Catalog, list[tuple[int, Any]]]:
+    """The cases (with their position) grouped by catalog, first-seen catalog first."""
+    groups: dict[Catalog, list[tuple[int, Any]]] = {}
+    for index, case in enumerate(cases):
+        groups.setdefault(case_catalog(case), []).append((index, case))
+    return groups
+
+
+def run_case(desk: Any, store: EvalStore, case: Mapping[str, Any], thread_id: str) -> CaseRun:
+    """Play one case, read which orders it placed, put the store back, and score it."""
+    turns = play_case(desk, case, thread_id)
+    orders = store.placed_orders()
+    store.restore()
+    return CaseRun(score_case(case, turns, placed_orders=orders), turns, orders)
+
+
 def run_eval(
     dataset: Path,
     *,
@@ -277,20 +337,27 @@ def run_eval(
         prompt_sha256=hashlib.sha256(prompt.read_bytes()).hexdigest(),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    with eval_store(provider) as store:
-        desk = open_desk(store, provider=provider, prompt_path=prompt)
-        report.model = str(getattr(desk, "model_label", provider))
-        run_id = uuid.uuid4().hex[:8]
-        try:
-            for number, case in enumerate(cases, start=1):
-                turns = play_case(desk, case, f"eval-{run_id}-{case['id']}")
-                store.restore()
-                report.runs.append(CaseRun(score_case(case, turns), turns))
-                if progress is not None:
-                    progress(number, len(cases))
-        finally:
-            close_desk(desk, store)
+    runs: dict[int, CaseRun] = {}
+    for catalog, numbered in by_catalog(cases).items():
+        with eval_store(provider, catalog) as store:
+            desk = open_desk(store, provider=provider, prompt_path=prompt)
+            report.model = str(getattr(desk, "model_label", provider))
+            run_id = uuid.uuid4().hex[:8]
+            try:
+                for index, case in numbered:
+                    runs[index] = run_case(desk, store, case, f"eval-{run_id}-{case['id']}")
+                    if progress is not None:
+                        progress(len(runs), len(cases))
+            finally:
+                close_desk(desk, store)
+    report.runs = [runs[index] for index in sorted(runs)]
     report.latencies_ms = [t.latency_ms for run in report.runs for t in run.turns][1:]
     report.duration_s = time.perf_counter() - started
-    log.info("eval %s: %d/%d passed", dataset, report.passed, len(report.runs))
+    log.info(
+        "eval %s: %d/%d passed, %d silent loss(es)",
+        dataset,
+        report.passed,
+        len(report.runs),
+        len(report.silent_cases),
+    )
     return report

@@ -3,24 +3,35 @@
 `score_case(case, turns)` is pure: it reads the case's `expect` block (see
 evals/datasets/README.md) and the turns the desk returned, and checks the customer, the
 exact lines, confirmation, that unknown or ambiguous phrases were raised with the user
-instead of drafted, order numbers and product names in replies, and that prices are the
-catalog's. Each failed check adds a reason a person can act on.
+instead of drafted, order numbers, product names and other words in replies, that prices
+are the catalog's, whether the last turn flagged something for attention and whether an
+order placed in the conversation ended cancelled. Each failed check adds a reason a person
+can act on. It also decides whether a failed case is a *silent loss*: what the message
+asked for (customer, lines, an unknown or ambiguous phrase) did not end up right, and the
+last turn raised nothing (no `turn.attention`, no `draft.needs_attention`, no error), so
+the user would not notice.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol
 
+from db.text import fold
 from orders.schemas import DraftView
 
 PRICE_TOLERANCE = Decimal("0.005")
-ORDERLESS = frozenset({"status", "search"})
+# Categories that ask a question instead of placing an order: they expect no lines.
+ORDERLESS = frozenset({"status", "search", "memory"})
+# Orderless categories that also expect no customer on the draft (a memory question is
+# about a customer, so the desk may well keep that customer).
+NO_CUSTOMER = frozenset({"status", "search"})
+# The checks whose failure means something the message asked for was lost or mangled.
+LOSS_CHECKS = ("customer", "lines", "no_lines_for", "asks_about")
 
 
 class TurnLike(Protocol):
@@ -41,17 +52,30 @@ class TurnRecord:
     pending: bool = False
     error: str | None = None
     latency_ms: float = 0.0
+    attention: tuple[str, ...] = ()  # the turn's open questions (`Turn.attention`)
+    needs_attention: bool = False  # the draft cannot be confirmed as it stands
 
     @classmethod
     def of(cls, turn: Any, latency_ms: float = 0.0) -> TurnRecord:
+        """Record a desk Turn; `attention` and the draft's `needs_attention` / `open_items`
+        are read if the desk has them (older desks do not)."""
+        draft = getattr(turn, "draft", None)
+        open_items = getattr(draft, "open_items", None) or ()
         return cls(
             reply=str(getattr(turn, "reply", "") or ""),
-            draft=getattr(turn, "draft", None),
+            draft=draft,
             order_id=getattr(turn, "order_id", None),
             pending=bool(getattr(turn, "pending", False)),
             error=getattr(turn, "error", None),
             latency_ms=latency_ms,
+            attention=tuple(str(item) for item in getattr(turn, "attention", None) or ()),
+            needs_attention=bool(getattr(draft, "needs_attention", False) or open_items),
         )
+
+    @property
+    def flagged(self) -> bool:
+        """The turn told the user that something needs their attention."""
+        return bool(self.attention) or self.needs_attention
 
 
 @dataclass
@@ -62,6 +86,8 @@ class CaseResult:
     category: str
     checks: dict[str, bool] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
+    raised: bool = False  # the last turn flagged something (or failed visibly)
+    silent_loss: bool = False  # a loss check failed and the last turn raised nothing
 
     @property
     def passed(self) -> bool:
@@ -79,8 +105,7 @@ class CaseResult:
 
 def normalize(text: str) -> str:
     """Lower case, accents removed, punctuation as spaces, padded: for phrase containment."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    plain = fold(text)
     return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split()) + " "
 
 
@@ -105,8 +130,13 @@ def score_case(
     turns: Sequence[TurnLike],
     *,
     product_names: Mapping[int, str] | None = None,
+    placed_orders: Mapping[int, str] | None = None,
 ) -> CaseResult:
-    """Score one case's conversation against its `expect` block."""
+    """Score one case's conversation against its `expect` block.
+
+    `placed_orders` are the orders the conversation placed, by id, with their status after
+    the last turn (`confirmed` / `cancelled`), as the runner read them from the store.
+    """
     result = CaseResult(str(case["id"]), str(case["category"]))
     expect: Mapping[str, Any] = case["expect"]
     if len(turns) != len(case["turns"]):
@@ -117,26 +147,54 @@ def score_case(
     draft = final_draft(turns)
     replies = normalize(" \n ".join(turn.reply for turn in turns))
     if case["category"] in ORDERLESS:
-        _check_orderless(result, draft)
+        _check_orderless(result, draft, no_customer=case["category"] in NO_CUSTOMER)
     else:
         _check_customer(result, expect, draft)
         _check_lines(result, expect, draft)
     _check_confirmed(result, expect, turns)
     _check_phrases(result, expect, replies, draft)
     _check_order_id(result, expect, replies)
-    _check_product_named(result, expect, replies, product_names)
+    _check_product_named(
+        result, expect, replies, product_names, str(case.get("catalog", "northwind"))
+    )
     _check_prices(result, expect, draft)
+    last = turns[-1] if turns else None
+    _check_attention(result, expect, last)
+    _check_reply_mentions(result, expect, normalize(last.reply if last else ""))
+    _check_order_cancelled(result, expect, placed_orders)
+    _judge_silence(result, last)
     return result
 
 
-def _check_orderless(result: CaseResult, draft: DraftView | None) -> None:
-    result.check("customer", draft is None or draft.customer_id is None, "expected no customer")
+def flagged(turn: TurnLike | None) -> bool:
+    """The turn flagged something for the user (older turns have no such fields)."""
+    if turn is None:
+        return False
+    attention = getattr(turn, "attention", None) or ()
+    return bool(attention) or bool(getattr(turn, "needs_attention", False))
+
+
+def _judge_silence(result: CaseResult, last: TurnLike | None) -> None:
+    """A loss nobody was told about: a loss check failed and the last turn raised nothing."""
+    result.raised = flagged(last) or bool(last is not None and getattr(last, "error", None))
+    lost = any(not result.checks.get(name, True) for name in LOSS_CHECKS)
+    result.silent_loss = lost and not result.raised
+
+
+def _check_orderless(result: CaseResult, draft: DraftView | None, *, no_customer: bool) -> None:
+    if no_customer:
+        customer = draft.customer_id if draft else None
+        result.check("customer", customer is None, f"expected no customer, got {customer}")
     lines = draft_lines(draft)
     result.check("lines", not lines, f"expected no lines, got {lines}")
 
 
 def _check_customer(result: CaseResult, expect: Mapping[str, Any], draft: DraftView | None) -> None:
     if "customer_id" not in expect:
+        return
+    if draft is None and not expect.get("lines"):
+        # Nothing could be placed (one ambiguous item, say), so there is no draft to hold
+        # the customer; the case's asks_about / attention checks judge the turn.
         return
     got = draft.customer_id if draft else None
     result.check("customer", got == expect["customer_id"], f"{got} != {expect['customer_id']}")
@@ -200,11 +258,13 @@ def _check_product_named(
     expect: Mapping[str, Any],
     replies: str,
     product_names: Mapping[int, str] | None,
+    catalog: str,
 ) -> None:
     if "mentions_product_id" not in expect:
         return
     product_id = int(expect["mentions_product_id"])
-    name = (product_names or catalog_product_names()).get(product_id, f"product {product_id}")
+    names = product_names or catalog_product_names(catalog)
+    name = names.get(product_id, f"product {product_id}")
     result.check("mentions_product", normalize(name) in replies, f"{name!r} not in reply")
 
 
@@ -222,9 +282,41 @@ def _check_prices(result: CaseResult, expect: Mapping[str, Any], draft: DraftVie
         result.check("prices", undiscounted, f"{pid} total {line.line_total} is discounted")
 
 
-@lru_cache(maxsize=1)
-def catalog_product_names() -> dict[int, str]:
-    """Northwind product names by id, from the CSV the store is seeded from."""
+def _check_attention(result: CaseResult, expect: Mapping[str, Any], last: TurnLike | None) -> None:
+    if "attention" not in expect:
+        return
+    wanted, got = bool(expect["attention"]), flagged(last)
+    reason = "the last turn flagged nothing" if wanted else "the last turn flagged something"
+    if got and not wanted and last is not None:
+        reason += f": {list(getattr(last, 'attention', None) or ())}"
+    result.check("attention", got == wanted, reason)
+
+
+def _check_reply_mentions(result: CaseResult, expect: Mapping[str, Any], reply: str) -> None:
+    """`reply_mentions`: every phrase in the last reply; `reply_mentions_any`: one of them."""
+    for phrase in expect.get("reply_mentions", []):
+        result.check("reply_mentions", normalize(phrase) in reply, f"no {phrase!r} in reply")
+    options = expect.get("reply_mentions_any", [])
+    if options:
+        found = any(normalize(phrase) in reply for phrase in options)
+        result.check("reply_mentions", found, f"none of {options} in reply")
+
+
+def _check_order_cancelled(
+    result: CaseResult, expect: Mapping[str, Any], placed_orders: Mapping[int, str] | None
+) -> None:
+    if not expect.get("order_cancelled"):
+        return
+    if not placed_orders:
+        result.check("order_cancelled", False, "no order was placed in the conversation")
+        return
+    kept = [oid for oid, status in placed_orders.items() if str(status) != "cancelled"]
+    result.check("order_cancelled", not kept, f"order(s) {kept} still confirmed")
+
+
+@lru_cache(maxsize=2)
+def catalog_product_names(catalog: str = "northwind") -> dict[int, str]:
+    """Product names by id for `catalog`, from the CSV the store is seeded from."""
     from evals.check_dataset import Catalog
 
-    return {pid: row["product_name"] for pid, row in Catalog.load().products.items()}
+    return {pid: row["product_name"] for pid, row in Catalog.load_named(catalog).products.items()}
