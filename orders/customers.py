@@ -13,7 +13,6 @@ customer and never a word of a product name (so "Laughing Lumberjack Lager" is n
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Customer, Product
+from db.text import fold as fold_letters
 
 # A best match needs at least this score, and a lead of AMBIGUITY_MARGIN over the runner-up.
 MATCH_THRESHOLD = 0.75
@@ -73,9 +73,7 @@ _CODE = re.compile(r"\b[A-Z]{5}\b")
 
 def fold(text: str) -> str:
     """Lower case, accents and apostrophes removed, punctuation turned into spaces."""
-    text = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = _ELISION.sub("", text)
+    text = _ELISION.sub("", fold_letters(text))
     text = re.sub(f"[{_APOSTROPHES}]", "", text)
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
@@ -88,8 +86,7 @@ def name_tokens(text: str) -> tuple[str, ...]:
 
 def fold_keep_dots(text: str) -> str:
     """Like fold, but keeps dots so legal forms such as "S.p.A." can still be recognised."""
-    text = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return fold_letters(text)
 
 
 @dataclass(frozen=True)

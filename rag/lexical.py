@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
@@ -23,10 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from db.text import fold as fold_letters
+
 STOPWORDS = frozenset(
     "a an the of some any please our my this that these those more and or for".split()
 )
-_SPECIAL = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe"})
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 QUERY_SHARE = 0.85  # the rest of the lexical score is the share of the name covered
@@ -35,10 +35,7 @@ MAX_PREFIX_MATCHES = 50
 
 def fold(text: str) -> str:
     """Lower-case ASCII words separated by single spaces: 'Pâté chinois' → 'pate chinois'."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
-    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    ascii_text = _APOSTROPHES.sub("", ascii_text.lower())
-    return _NON_WORD.sub(" ", ascii_text).strip()
+    return _NON_WORD.sub(" ", _APOSTROPHES.sub("", fold_letters(text))).strip()
 
 
 def query_tokens(folded: str) -> list[str]:

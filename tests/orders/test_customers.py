@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Customer, Product
+from db.text import fold as fold_letters
 from orders.customers import CustomerIndex, find_customer, fold
 
 DATASET = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "northwind.jsonl"
@@ -149,11 +149,6 @@ def misses(index: CustomerIndex, cases: list[tuple[str, str]]) -> list[tuple[str
     return wrong
 
 
-def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def test_index_holds_every_customer(index: CustomerIndex, customers: list[Customer]) -> None:
     assert len(customers) == 91
     assert len(index) == len(customers)
@@ -174,7 +169,7 @@ def test_every_customer_by_code(index: CustomerIndex, customers: list[Customer])
 def test_every_customer_by_lowercase_name_without_accents(
     index: CustomerIndex, customers: list[Customer]
 ) -> None:
-    cases = [(strip_accents(c.company_name).lower(), c.customer_id) for c in customers]
+    cases = [(fold_letters(c.company_name), c.customer_id) for c in customers]
     changed = [text for text, _ in cases if text not in {c.company_name.lower() for c in customers}]
     assert len(changed) >= 15  # the set really exercises accent folding
     assert misses(index, cases) == []
