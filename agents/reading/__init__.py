@@ -1,0 +1,8 @@
+"""The reader: turns one chat message into a Reading that accounts for every part of it.
+
+Split by concern: `text` (the one folding function, cleaning), `lexicon` (words per
+language, kept as data in `lexicon/*.json`), `numbers` (quantities in digits and words),
+`noise` (greetings, signatures, phones, dates, PO numbers), `segments`, `items`,
+`intents` and `edits`. Nothing here touches the catalog, the database or LangChain:
+catalog look-ups are passed in by the caller.
+"""
