@@ -1,9 +1,10 @@
-"""SQLAlchemy 2.0 typed models: customers, products, orders and their lines.
+"""SQLAlchemy 2.0 typed models: customers, products, orders, drafts and their lines.
 
 Keys are Northwind's own: a customer is its 5-letter code (ALFKI), a product its integer
 id. Money is `Numeric` (Decimal in Python), never float. The database itself refuses
 negative stock and non-positive quantities, as a last line of defence under the domain
-code's checks.
+code's checks. A draft's open items (what it could not place) live in a table of their
+own, so stores made before they existed gain it from `create_all`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
+    Text,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -177,6 +179,9 @@ class Draft(Base):
     lines: Mapped[list[DraftLine]] = relationship(
         back_populates="draft", cascade="all, delete-orphan", order_by="DraftLine.position"
     )
+    open_items: Mapped[list[DraftOpenItem]] = relationship(
+        back_populates="draft", cascade="all, delete-orphan", order_by="DraftOpenItem.position"
+    )
     order: Mapped[Order | None] = relationship(viewonly=True)
 
     @property
@@ -211,3 +216,36 @@ class DraftLine(Base):
     position: Mapped[int] = mapped_column(default=0)
 
     draft: Mapped[Draft] = relationship(back_populates="lines")
+
+
+class OpenItemKind(enum.StrEnum):
+    """Why part of a message is not on the draft as a line."""
+
+    UNPLACED = "unplaced"  # no catalog product fits the phrase
+    AMBIGUOUS = "ambiguous"  # several products fit; the candidates are listed
+    UNKNOWN_CUSTOMER = "unknown_customer"  # the customer named is not one of ours
+    BAD_QUANTITY = "bad_quantity"  # missing, zero, negative, fractional or absurd
+    QUESTION = "question"  # anything else the desk must ask before confirming
+
+
+class DraftOpenItem(Base):
+    """Something a draft's conversation asked for that is not resolved yet.
+
+    While a draft has any, it cannot be confirmed. A table of its own (not columns on
+    `drafts`), so `create_all` adds it to stores made before it existed.
+    """
+
+    __tablename__ = "draft_open_items"
+
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("drafts.draft_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OpenItemKind] = mapped_column(_str_enum(OpenItemKind))
+    phrase: Mapped[str] = mapped_column(String(500), default="")
+    quantity: Mapped[int | None]
+    question: Mapped[str] = mapped_column(String(1000))
+    # Product ids that might be meant, as a JSON list ("[72, 31]"): suggestions only.
+    candidates: Mapped[str] = mapped_column(Text, default="[]")
+
+    draft: Mapped[Draft] = relationship(back_populates="open_items")

@@ -6,7 +6,8 @@ the catalog price the line is sold at. Two confirmations racing for the last uni
 therefore never both succeed, on SQLite (one writer at a time) and PostgreSQL (row locks,
 taken in product order so two confirmations cannot deadlock) alike. The idempotency key is
 unique in `orders`: a retried or double-clicked confirmation commits once and returns the
-same order.
+same order. A draft with open items (something asked for but not placed) is refused
+here too, whatever the caller checked before: the last line of defence.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from db.models import (
     Customer,
     Draft,
     DraftLine,
+    DraftOpenItem,
     DraftStatus,
     Order,
     OrderLine,
@@ -30,6 +32,7 @@ from db.models import (
 )
 from orders.errors import (
     DraftClosed,
+    DraftNeedsAttention,
     DraftNotFound,
     EmptyDraft,
     IdempotencyConflict,
@@ -42,6 +45,7 @@ from orders.schemas import OrderLineView, OrderView
 CENT = Decimal("0.01")
 # Core tables: confirmation is the hot path, and plain statements skip the ORM's bookkeeping.
 customers, drafts, draft_lines = Customer.__table__, Draft.__table__, DraftLine.__table__
+open_items = DraftOpenItem.__table__
 orders, order_lines, products = Order.__table__, OrderLine.__table__, Product.__table__
 
 
@@ -96,6 +100,13 @@ def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) 
     if claimed is None:
         return _explain_unclaimed(session, draft_id, key)
     customer_id, thread_id = claimed
+    questions = session.scalars(
+        select(open_items.c.question)
+        .where(open_items.c.draft_id == draft_id)
+        .order_by(open_items.c.position)
+    ).all()
+    if questions:
+        raise DraftNeedsAttention(questions)
     lines = session.execute(
         select(draft_lines.c.product_id, draft_lines.c.quantity)
         .where(draft_lines.c.draft_id == draft_id)

@@ -2,32 +2,49 @@
 
 A draft stores only a customer and (product, quantity) pairs. Every view of it reads
 names, prices and stock from the catalog at that moment and marks each line `ok`,
-`short_stock` (with the quantity available) or `discontinued`. The functions validate
-everything before they write and do not commit: the caller's unit of work does.
+`short_stock` (with the quantity available) or `discontinued`. A draft also keeps its
+open items: what the conversation asked for that could not be placed as a line, each
+with the question that resolves it; while it has any, it cannot be confirmed. The
+functions validate everything before they write and do not commit: the caller's unit
+of work does.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config import get_settings
-from db.models import Customer, Draft, DraftLine, DraftStatus, Product, utcnow
+from db.models import (
+    Customer,
+    Draft,
+    DraftLine,
+    DraftOpenItem,
+    DraftStatus,
+    OpenItemKind,
+    Product,
+    utcnow,
+)
 from orders.errors import (
     DraftClosed,
     DraftNotFound,
+    EmptyDraft,
     InvalidLines,
+    InvalidOpenItems,
     InvalidQuantity,
     UnknownCustomer,
     UnknownProduct,
 )
 from orders.schemas import DraftLine as DraftLineView
-from orders.schemas import DraftView, LineRequest, LineStatus
+from orders.schemas import DraftView, LineRequest, LineStatus, OpenItem
 
 MAX_DRAFT_LINES = 100
+MAX_OPEN_ITEMS = 50
 CENT = Decimal("0.01")
 
 
@@ -81,6 +98,36 @@ def _requested(
     return merged
 
 
+def _open_items(items: Iterable[OpenItem | Mapping[str, object]]) -> list[OpenItem]:
+    """Validated open items, in the order given; InvalidOpenItems names what is wrong."""
+    checked: list[OpenItem] = []
+    for raw in items:
+        try:
+            checked.append(raw if isinstance(raw, OpenItem) else OpenItem.model_validate(raw))
+        except (ValidationError, TypeError) as error:
+            raise InvalidOpenItems(
+                "An open item needs a kind (unplaced, ambiguous, unknown_customer, "
+                f"bad_quantity or question) and a question to ask ({error})."
+            ) from None
+        if len(checked) > MAX_OPEN_ITEMS:
+            raise InvalidOpenItems(f"A draft can hold at most {MAX_OPEN_ITEMS} open items.")
+    return checked
+
+
+def _open_item_rows(items: list[OpenItem]) -> list[DraftOpenItem]:
+    return [
+        DraftOpenItem(
+            position=position,
+            kind=OpenItemKind(item.kind),
+            phrase=item.phrase,
+            quantity=item.quantity,
+            question=item.question,
+            candidates=json.dumps(item.candidates),
+        )
+        for position, item in enumerate(items)
+    ]
+
+
 def _check_products(session: Session, product_ids: Iterable[int]) -> None:
     wanted = set(product_ids)
     if not wanted:
@@ -117,16 +164,26 @@ def create_draft(
     lines: Iterable[LineRequest | Mapping[str, object]] = (),
     thread_id: str | None = None,
     max_quantity: int | None = None,
+    open_items: Iterable[OpenItem | Mapping[str, object]] = (),
 ) -> DraftView:
-    """Start a draft for `customer_id` (None while unknown) with the requested lines."""
+    """Start a draft for `customer_id` (None while unknown) with the requested lines and
+    the open items (what could not be placed, with its question).
+
+    A draft may have no lines while it has a customer or open items; one with none of
+    the three is refused (EmptyDraft), as there would be nothing to show or ask.
+    """
     requested = _requested(lines, max_quantity)
+    items = _open_items(open_items)
+    if not requested and customer_id is None and not items:
+        raise EmptyDraft("There is nothing to draft: no customer, no product and no question.")
     _check_customer(session, customer_id)
-    _check_products(session, requested)
+    _check_products(session, [*requested, *(c for item in items for c in item.candidates)])
     draft = Draft(customer_id=customer_id, thread_id=thread_id)
     draft.lines = [
         DraftLine(product_id=product_id, quantity=quantity, position=position)
         for position, (product_id, quantity) in enumerate(requested.items())
     ]
+    draft.open_items = _open_item_rows(items)
     session.add(draft)
     session.flush()
     return draft_view(session, draft)
@@ -156,6 +213,32 @@ def latest_draft_for_thread(*, session: Session, thread_id: str) -> DraftView | 
         select(Draft).where(Draft.thread_id == thread_id).order_by(Draft.draft_id.desc()).limit(1)
     ).first()
     return draft_view(session, draft) if draft else None
+
+
+def set_open_items(
+    *, session: Session, draft_id: int, items: Iterable[OpenItem | Mapping[str, object]]
+) -> DraftView:
+    """Replace the draft's open items with `items` (an empty list clears them).
+
+    The draft's row is updated first, under the condition that it is still open: on
+    PostgreSQL that row lock orders this change against a confirmation of the same
+    draft, so an item is never added to a draft confirmed in the meantime.
+    """
+    checked = _open_items(items)
+    _check_products(session, [c for item in checked for c in item.candidates])
+    session.execute(
+        update(Draft.__table__)
+        .where(Draft.__table__.c.draft_id == draft_id)
+        .where(Draft.__table__.c.status == DraftStatus.OPEN.value)
+        .values(updated_at=utcnow())
+    )
+    session.get(Draft, draft_id, populate_existing=True)  # its status, read after the lock
+    draft = _open_draft(session, draft_id)
+    draft.open_items.clear()
+    session.flush()  # the old rows go before new ones take their positions
+    draft.open_items.extend(_open_item_rows(checked))
+    session.flush()
+    return draft_view(session, draft)
 
 
 def set_customer(*, session: Session, draft_id: int, customer_id: str) -> DraftView:
@@ -227,9 +310,11 @@ def remove_line(*, session: Session, draft_id: int, product_id: int) -> DraftVie
 
 
 def discard_draft(*, session: Session, draft_id: int) -> DraftView:
-    """Abandon an open draft (the user cancelled before confirming)."""
+    """Abandon an open draft (the user cancelled before confirming); its open items go too,
+    since nothing is asked about a draft no longer wanted."""
     draft = _open_draft(session, draft_id)
     draft.status = DraftStatus.DISCARDED
+    draft.open_items.clear()
     session.flush()
     return draft_view(session, draft)
 
@@ -269,6 +354,11 @@ def draft_view(session: Session, draft: Draft) -> DraftView:
         for quantity, product in rows
     ]
     customer = session.get(Customer, draft.customer_id) if draft.customer_id else None
+    items = session.scalars(
+        select(DraftOpenItem)
+        .where(DraftOpenItem.draft_id == draft.draft_id)
+        .order_by(DraftOpenItem.position)
+    ).all()
     return DraftView(
         draft_id=draft.draft_id,
         thread_id=draft.thread_id,
@@ -278,4 +368,14 @@ def draft_view(session: Session, draft: Draft) -> DraftView:
         lines=lines,
         total=sum((line.line_total for line in lines), Decimal("0.00")),
         order_id=draft.order_id,
+        open_items=[
+            OpenItem(
+                kind=item.kind.value,
+                phrase=item.phrase,
+                quantity=item.quantity,
+                question=item.question,
+                candidates=json.loads(item.candidates or "[]"),
+            )
+            for item in items
+        ],
     )

@@ -6,6 +6,8 @@ the database as it was.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class OrderError(ValueError):
     """Base class: a request the order domain refuses. `str(error)` is for people."""
@@ -31,6 +33,10 @@ class InvalidLines(OrderError):
     """The lines of a request are malformed (missing fields, too many lines, duplicates)."""
 
 
+class InvalidOpenItems(OrderError):
+    """The open items of a request are malformed (unknown kind, no question, too many)."""
+
+
 class DraftNotFound(OrderError):
     def __init__(self, draft_id: int) -> None:
         super().__init__(f"There is no draft {draft_id}.")
@@ -43,6 +49,21 @@ class DraftClosed(OrderError):
 
 class EmptyDraft(OrderError):
     """Confirmation asked for a draft without lines or without a customer."""
+
+
+class DraftNeedsAttention(OrderError):
+    """The draft has open items (unplaced phrases, questions) to resolve before confirming."""
+
+    def __init__(self, questions: Sequence[str]) -> None:
+        self.questions = list(questions)
+        these = "this is" if len(self.questions) == 1 else "these are"
+        super().__init__(
+            f"The draft cannot be confirmed until {these} answered: " + " ".join(self.questions)
+        )
+
+
+class NoOpenDraft(OrderError):
+    """The conversation has no open draft to confirm or discard."""
 
 
 class Unavailable(OrderError):

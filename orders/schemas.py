@@ -2,7 +2,10 @@
 
 Views are Pydantic models built from the database; the agent, the API and the UI render
 them. A requested line carries only a product and a quantity: any price or discount a
-caller adds is dropped here, so it can never reach an order.
+caller adds is dropped here, so it can never reach an order. An `OpenItem` is a part of
+the conversation the desk could not place on the draft (an unknown product, several
+that fit, an unclear quantity, an unknown customer) with the question that resolves it;
+a draft with open items `needs_attention` and cannot be confirmed.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class LineStatus(StrEnum):
@@ -27,6 +31,29 @@ class LineRequest(BaseModel):
 
     product_id: int
     quantity: object = Field(description="validated by orders.drafts.check_quantity")
+
+
+OpenItemKind = Literal["unplaced", "ambiguous", "unknown_customer", "bad_quantity", "question"]
+MAX_CANDIDATES = 20
+PG_INT = 2**31 - 1  # quantities are stored in 32-bit integer columns
+
+
+class OpenItem(BaseModel):
+    """Part of a message not placed on the draft, and the question that would place it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+    kind: OpenItemKind
+    phrase: str = Field(default="", max_length=500, description="What the user wrote")
+    quantity: int | None = Field(
+        default=None, ge=-PG_INT, le=PG_INT, description="The quantity asked, if one was read"
+    )
+    question: str = Field(min_length=1, max_length=1000, description="What to ask the user")
+    candidates: list[int] = Field(
+        default_factory=list,
+        max_length=MAX_CANDIDATES,
+        description="Product ids that might be meant (suggestions, never lines)",
+    )
 
 
 class DraftLine(BaseModel):
@@ -49,16 +76,30 @@ class DraftView(BaseModel):
     lines: list[DraftLine]
     total: Decimal
     order_id: int | None = None
+    open_items: list[OpenItem] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def needs_attention(self) -> bool:
+        """True while something asked for is unresolved: then it cannot be confirmed."""
+        return bool(self.open_items)
 
     @property
     def confirmable(self) -> bool:
-        """True when confirming would succeed as things stand: a customer and only ok lines."""
+        """True when confirming would succeed as things stand: a customer, only ok lines and
+        nothing needing attention."""
         return (
             self.status == "open"
             and self.customer_id is not None
             and bool(self.lines)
+            and not self.needs_attention
             and all(line.status is LineStatus.OK for line in self.lines)
         )
+
+    @property
+    def questions(self) -> list[str]:
+        """The open items' questions, in order: what to answer before confirming."""
+        return [item.question for item in self.open_items]
 
     @property
     def problems(self) -> list[DraftLine]:

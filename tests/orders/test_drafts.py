@@ -180,6 +180,6 @@ def test_a_closed_draft_cannot_change(session: Session) -> None:
     with pytest.raises(InvalidLines):
         remove_line(
             session=session,
-            draft_id=create_draft(session=session, customer_id=None).draft_id,
+            draft_id=create_draft(session=session, customer_id="ALFKI").draft_id,
             product_id=11,
         )
