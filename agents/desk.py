@@ -6,7 +6,10 @@ to Chroma), the customer index, the chat model, and a LangGraph agent (LangChain
 `chat(thread_id, message)` runs one turn and returns a `Turn`. `confirm_order` is gated
 by human-in-the-loop: it runs only when the user approves - with `approve()` (the UI's
 Confirm button) or with a message that is itself an approval ("yes", "confirm it"),
-which the facade, not the model, recognises.
+which the facade, not the model, recognises. The rule itself (approval words, the
+premature check, the needs-attention gate) is `agents.confirmation`'s: while the draft
+has open items, a "yes" is answered with the open question and `approve()` refuses, and
+`Turn.attention` lists what must be answered first.
 
 Long-term customer memory: when a turn names a customer (in the message, or as the
 draft's customer), their stated preferences and notes and the memories most relevant to
@@ -31,7 +34,7 @@ import httpx
 import openai
 import psycopg
 from langchain.agents import create_agent
-from langchain.agents.middleware import HumanInTheLoopMiddleware, ModelRequest, dynamic_prompt
+from langchain.agents.middleware import ModelRequest, dynamic_prompt
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.types import Command
@@ -40,27 +43,36 @@ from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from agents.confirmation import (
+    APPROVE,
+    attention,
+    confirmation_middleware,
+    is_approval,
+    open_question,
+    premature_confirmation,
+    refusal,
+    reject,
+)
 from agents.models import build_chat_model, describe_model
-from agents.offline.grammar import clean, is_approval
+from agents.reading.text import clean
 from agents.tools import TOOLS, DeskContext, draft_json, memory_json
 from config import Settings, get_settings
 from db.engine import get_db_engine
 from memory.habits import summary_memory
 from memory.store import Memory, MemoryStore, get_memory_store, private_memory_store
 from memory.threads import close_checkpointer, open_checkpointer
-from orders.confirm import confirm_draft
 from orders.customers import CustomerIndex
-from orders.drafts import discard_draft, latest_draft_for_thread, open_draft_for_thread
-from orders.errors import OrderError
+from orders.drafts import latest_draft_for_thread, open_draft_for_thread
+from orders.errors import NoOpenDraft, OrderError
 from orders.history import order_status
 from orders.schemas import DraftView
+from orders.threads import confirm_thread_draft, discard_thread_draft
 from rag.search import CatalogSearch
 
 log = logging.getLogger(__name__)
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 MAX_MESSAGE_CHARS = 4_000
-APPROVE = {"decisions": [{"type": "approve"}]}
 RECALL_K = 5  # memories most relevant to the message, besides preferences and notes
 # Tools that change what is remembered: after them the turn's memories are read again.
 MEMORY_CHANGING = {"remember", "confirm_order"}
@@ -159,11 +171,12 @@ class Turn:
     reply: str
     draft: DraftView | None = None
     order_id: int | None = None
-    pending: bool = False
+    pending: bool = False  # a confirmation is awaited (never while anything needs attention)
     steps: list[ToolStep] = field(default_factory=list)
     error: str | None = None
     customer_id: str | None = None  # the customer this turn was about, if known
     memories: list[Memory] = field(default_factory=list)  # what we remembered of them
+    attention: list[str] = field(default_factory=list)  # questions to answer before confirming
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -171,6 +184,7 @@ class Turn:
             "draft": self.draft.model_dump(mode="json") if self.draft else None,
             "order_id": self.order_id,
             "pending": self.pending,
+            "attention": list(self.attention),
             "tool_calls": [step.__dict__ for step in self.steps],
             "error": self.error,
             "customer_id": self.customer_id,
@@ -206,13 +220,7 @@ class OrderDesk:
         self.agent = create_agent(
             model,
             tools=TOOLS,
-            middleware=[
-                self._prompt_with_draft(),
-                HumanInTheLoopMiddleware(
-                    interrupt_on={"confirm_order": {"allowed_decisions": ["approve", "reject"]}},
-                    description_prefix="Confirm this order",
-                ),
-            ],
+            middleware=[self._prompt_with_draft(), confirmation_middleware()],
             context_schema=DeskContext,
             checkpointer=checkpointer,
         )
@@ -278,24 +286,25 @@ class OrderDesk:
 
         Pressing the button is the approval, so it never depends on what a model answers:
         a pending confirm_order is resumed; otherwise the open draft is confirmed directly
-        with the same idempotency key the tool uses.
+        (`orders.threads.confirm_thread_draft`, the tool's own path). While the draft
+        needs attention it refuses with the open question and changes nothing.
         """
         with self._thread_lock(thread_id):
+            draft = self.current_draft(thread_id)
+            if open_question(draft) is not None:
+                assert draft is not None
+                return self._turn(thread_id, [], reply=refusal(draft))
             recall = self._recall(thread_id, "")
             if self._pending_interrupt(thread_id):
                 turn = self._invoke(thread_id, Command(resume=APPROVE), user, recall)
                 return self._with_memory(thread_id, turn, recall, "")
             with Session(self.engine, expire_on_commit=False) as session:
-                draft = open_draft_for_thread(session=session, thread_id=thread_id)
-                if draft is None:
-                    return self._turn(thread_id, [], reply="There is no open draft to confirm.")
                 try:
-                    order = confirm_draft(
-                        session=session,
-                        draft_id=draft.draft_id,
-                        idempotency_key=f"draft-{draft.draft_id}",
-                        created_by=user,
+                    order = confirm_thread_draft(
+                        session=session, thread_id=thread_id, created_by=user
                     )
+                except NoOpenDraft as error:
+                    return self._turn(thread_id, [], reply=str(error))
                 except OrderError as error:
                     return self._turn(thread_id, [], reply=f"Not confirmed: {error}")
             turn = self._turn(
@@ -313,10 +322,10 @@ class OrderDesk:
         with self._thread_lock(thread_id):
             self._clear_interrupt(thread_id, user)
             with Session(self.engine) as session:
-                draft = open_draft_for_thread(session=session, thread_id=thread_id)
-                if draft is None:
-                    return self._turn(thread_id, [], reply="There is no open draft to cancel.")
-                discard_draft(session=session, draft_id=draft.draft_id)
+                try:
+                    discard_thread_draft(session=session, thread_id=thread_id)
+                except NoOpenDraft as error:
+                    return self._turn(thread_id, [], reply=str(error))
                 session.commit()
             return self._turn(
                 thread_id, [], reply="Cancelled: the draft was discarded and nothing was ordered."
@@ -343,6 +352,12 @@ class OrderDesk:
 
     def _answer(self, thread_id: str, text: str, user: str | None, recall: Recall) -> Turn:
         approval = is_approval(text)
+        if approval:
+            draft = self.current_draft(thread_id)
+            if open_question(draft) is not None:
+                # "yes" to a draft with open questions: they are the answer, not an order.
+                assert draft is not None
+                return self._turn(thread_id, [], reply=refusal(draft))
         if self._pending_interrupt(thread_id):
             if approval:
                 return self._invoke(thread_id, Command(resume=APPROVE), user, recall)
@@ -368,11 +383,7 @@ class OrderDesk:
             if premature:
                 # confirm_order asked in the same breath as a draft change (or with no
                 # draft to show): the user has not seen what they would approve.
-                self.agent.invoke(
-                    Command(resume={"decisions": [{"type": "reject", "message": premature}]}),
-                    config,
-                    context=context,
-                )
+                self.agent.invoke(Command(resume=reject(premature)), config, context=context)
         except Exception as error:  # the model or a tool failed: say what did happen
             log.exception("turn failed in thread %s", thread_id)
             return self._failed_turn(thread_id, self.history(thread_id)[before:], error)
@@ -384,33 +395,7 @@ class OrderDesk:
             return None
         messages = self.history(thread_id)
         last_ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
-        others = [
-            c["name"]
-            for c in (last_ai.tool_calls if last_ai else [])
-            if c["name"] != "confirm_order"
-        ]
-        if others:
-            return (
-                "Not confirmed: show the user the updated draft and wait for their approval "
-                "before calling confirm_order."
-            )
-        draft = self.current_draft(thread_id)
-        if draft is None or not draft.lines:
-            return "Not confirmed: there is no draft ready to confirm."
-        if draft.customer_id is None:
-            return "Not confirmed: the draft has no customer yet; ask who the order is for."
-        if not draft.confirmable:
-            short = "; ".join(
-                f"{line.product_name}: {line.quantity} asked, "
-                + (
-                    "discontinued"
-                    if line.status == "discontinued"
-                    else f"{line.available} in stock"
-                )
-                for line in draft.problems
-            )
-            return f"Not confirmed: the draft cannot be confirmed as it stands ({short})."
-        return None
+        return premature_confirmation(last_ai=last_ai, draft=self.current_draft(thread_id))
 
     def _failed_turn(self, thread_id: str, messages: list[BaseMessage], error: Exception) -> Turn:
         turn = self._turn(thread_id, messages)
@@ -456,13 +441,17 @@ class OrderDesk:
         interrupted = self._pending_interrupt(thread_id)
         if reply is None and not texts and not interrupted:
             error, reply = _no_answer(messages)
+        final = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+        questions = attention(draft, final)
+        confirmable = bool(draft and draft.status == "open" and draft.confirmable)
         return Turn(
             reply=reply if reply is not None else "\n\n".join(texts) or _waiting(interrupted),
             draft=draft,
             order_id=order_id,
-            pending=interrupted or bool(draft and draft.status == "open" and draft.confirmable),
+            pending=(interrupted or confirmable) and not questions,
             steps=steps,
             error=error,
+            attention=questions,
         )
 
     # --- memory -------------------------------------------------------------------------
@@ -537,8 +526,7 @@ class OrderDesk:
 
     def _clear_interrupt(self, thread_id: str, user: str | None) -> None:
         if self._pending_interrupt(thread_id):
-            reject = {"decisions": [{"type": "reject", "message": "The user did not confirm."}]}
-            self._invoke(thread_id, Command(resume=reject), user)
+            self._invoke(thread_id, Command(resume=reject("The user did not confirm.")), user)
 
     def _thread_lock(self, thread_id: str) -> threading.Lock:
         # One turn at a time per thread: a double submit waits instead of interleaving.

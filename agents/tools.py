@@ -26,13 +26,13 @@ from db.engine import session_scope
 from memory.habits import usual_products as read_usual_products
 from memory.store import Memory, MemoryRefused, MemoryStore
 from orders import drafts
-from orders.confirm import confirm_draft
 from orders.customers import CustomerIndex
 from orders.errors import OrderError
 from orders.history import cancel_order as cancel_confirmed_order
 from orders.history import order_status as read_order
 from orders.history import recent_orders as read_recent_orders
-from orders.schemas import DraftView, OrderView
+from orders.schemas import DraftView, OpenItemKind, OrderView
+from orders.threads import confirm_thread_draft, discard_thread_draft, last_order_for_thread
 from rag.search import CatalogSearch, SearchResult
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,21 @@ class LineInput(BaseModel):
     quantity: int = Field(description="Number of units, a whole number of at least 1")
 
 
+class OpenItemInput(BaseModel):
+    kind: OpenItemKind = Field(
+        description="unplaced: no product fits; ambiguous: several fit; unknown_customer: "
+        "the customer named is not found; bad_quantity: missing, zero, negative, fractional "
+        "or absurd quantity; question: anything else to ask before confirming"
+    )
+    phrase: str = Field(description="The user's words this is about, as they wrote them")
+    quantity: int | None = Field(default=None, description="The quantity asked, if one was given")
+    question: str = Field(description="The question to ask the user to resolve it")
+    candidates: list[int] = Field(
+        default_factory=list,
+        description="product_ids that might be meant (from search_catalog), for ambiguous",
+    )
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, default=_plain, ensure_ascii=False)
 
@@ -70,9 +85,15 @@ def _plain(value: Any) -> Any:
 
 
 def draft_json(draft: DraftView) -> dict[str, Any]:
+    """The draft for the model: lines, open_items, needs_attention and confirmable."""
     data = draft.model_dump(mode="json")
+    data["needs_attention"] = draft.needs_attention
     data["confirmable"] = draft.confirmable
     return data
+
+
+def _items(open_items: list[OpenItemInput] | None) -> list[dict[str, Any]]:
+    return [item.model_dump() for item in open_items or []]
 
 
 def _refusals(func: Callable[..., str]) -> Callable[..., str]:
@@ -147,15 +168,25 @@ def find_customer(name_or_code: str, runtime: ToolRuntime[DeskContext]) -> str:
 @tool
 @_refusals
 def draft_order(
-    customer_id: str | None, lines: list[LineInput], runtime: ToolRuntime[DeskContext]
+    customer_id: str | None,
+    lines: list[LineInput],
+    runtime: ToolRuntime[DeskContext],
+    open_items: list[OpenItemInput] | None = None,
 ) -> str:
     """Start a new draft order for this conversation, replacing any draft not yet confirmed.
 
     `customer_id` is the 5-letter code from find_customer (null while unknown); `lines`
-    are product_id (from search_catalog) and quantity. Prices and stock always come from
-    the catalog; never pass or promise a price. The result is the draft with each line's
-    status: ok, short_stock (with `available`) or discontinued. Show it to the user and
-    ask them to confirm; do not confirm on their behalf.
+    are product_id (from search_catalog) and quantity. `open_items`: list here every
+    part of the user's message you could not place as a line - an unknown product
+    (unplaced), several products that fit (ambiguous, with their product_ids as
+    candidates), an unclear quantity (bad_quantity), an unknown customer
+    (unknown_customer) - each with the phrase and the question to ask. Never drop a part
+    of the message silently. The draft cannot be confirmed until its open items are
+    resolved; ask their questions in your reply. `lines` may be empty when everything is
+    open. Prices and stock always come from the catalog; never pass or promise a price.
+    The result is the draft with each line's status: ok, short_stock (with `available`)
+    or discontinued, and `needs_attention`. Show it to the user and ask them to confirm;
+    do not confirm on their behalf.
     """
     with session_scope(runtime.context.engine) as session:
         current = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
@@ -166,6 +197,7 @@ def draft_order(
             customer_id=customer_id,
             lines=[line.model_dump() for line in lines],
             thread_id=runtime.context.thread_id,
+            open_items=_items(open_items),
         )
         return _json({"draft": draft_json(draft)})
 
@@ -178,13 +210,19 @@ def update_draft(
     add: list[LineInput] | None = None,
     remove: list[int] | None = None,
     customer_id: str | None = None,
+    open_items: list[OpenItemInput] | None = None,
 ) -> str:
     """Change this conversation's open draft.
 
     `set_quantities`: lines whose quantity becomes exactly this (added if missing), e.g.
     "make the tofu 30". `add`: units to add to a line (new line if missing), e.g. "also
     5 konbu". `remove`: product_ids to take off, e.g. "drop the ikura". `customer_id`:
-    change who the order is for. Returns the updated draft, or an error if there is none.
+    change who the order is for. `open_items`: the parts of the conversation still not
+    placed as lines (unknown product, several products fit, unclear quantity, unknown
+    customer), each with the phrase and the question to ask; they replace the current
+    ones. Leave it out (null) to keep the current open items; pass [] once the user has
+    answered them all. The draft cannot be confirmed while it has open items. Returns
+    the updated draft, or an error if there is none.
     """
     with session_scope(runtime.context.engine) as session:
         draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
@@ -209,6 +247,8 @@ def update_draft(
             drafts.remove_line(session=session, draft_id=draft_id, product_id=product_id)
         if customer_id:
             drafts.set_customer(session=session, draft_id=draft_id, customer_id=customer_id)
+        if open_items is not None:
+            drafts.set_open_items(session=session, draft_id=draft_id, items=_items(open_items))
         return _json({"draft": draft_json(drafts.get_draft(session=session, draft_id=draft_id))})
 
 
@@ -217,10 +257,7 @@ def update_draft(
 def discard_draft(runtime: ToolRuntime[DeskContext]) -> str:
     """Throw away this conversation's open draft (the user cancelled before confirming)."""
     with session_scope(runtime.context.engine) as session:
-        draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
-        if draft is None:
-            return _json({"error": "There is no open draft to cancel."})
-        drafts.discard_draft(session=session, draft_id=draft.draft_id)
+        draft = discard_thread_draft(session=session, thread_id=runtime.context.thread_id)
         return _json({"discarded_draft_id": draft.draft_id})
 
 
@@ -230,18 +267,13 @@ def confirm_order(runtime: ToolRuntime[DeskContext]) -> str:
     """Commit this conversation's open draft as a confirmed order.
 
     Call it only when the user has clearly confirmed ("yes", "confirm", "go ahead") the
-    draft they were shown. It runs only after the user approves it; the same draft is
-    never ordered twice. Returns the order (order_id, lines, total) or why it failed.
+    draft they were shown, and the draft has no open items (needs_attention false). It
+    runs only after the user approves it; the same draft is never ordered twice.
+    Returns the order (order_id, lines, total) or why it failed.
     """
     with Session(runtime.context.engine, expire_on_commit=False) as session:
-        draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
-        if draft is None:
-            return _json({"error": "There is no open draft to confirm."})
-        order = confirm_draft(
-            session=session,
-            draft_id=draft.draft_id,
-            idempotency_key=f"draft-{draft.draft_id}",
-            created_by=runtime.context.user,
+        order = confirm_thread_draft(
+            session=session, thread_id=runtime.context.thread_id, created_by=runtime.context.user
         )
         return _json({"order": order_json(order)})
 
@@ -252,14 +284,27 @@ def order_json(order: OrderView) -> dict[str, Any]:
 
 @tool
 @_refusals
-def cancel_order(order_id: int, runtime: ToolRuntime[DeskContext]) -> str:
-    """Cancel a confirmed order by its number and put its stock back.
+def cancel_order(runtime: ToolRuntime[DeskContext], order_id: int | None = None) -> str:
+    """Cancel a confirmed order and put its stock back.
 
-    Only orders of this conversation's customer can be cancelled. Use discard_draft for a
-    draft that was never confirmed.
+    `order_id` is the order number; leave it out (null) for the order this conversation
+    placed most recently ("cancel that order"). Only orders of this conversation's
+    customer can be cancelled, and only once. Use discard_draft for a draft that was
+    never confirmed.
     """
     with session_scope(runtime.context.engine) as session:
-        draft = drafts.latest_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
+        thread_id = runtime.context.thread_id
+        if order_id is None:
+            last = last_order_for_thread(session=session, thread_id=thread_id)
+            if last is None:
+                return _json(
+                    {
+                        "error": "This conversation has not placed an order; say which order "
+                        "number to cancel."
+                    }
+                )
+            order_id = last.order_id
+        draft = drafts.latest_draft_for_thread(session=session, thread_id=thread_id)
         customer_id = draft.customer_id if draft else None
         if customer_id is None:
             return _json({"error": "Say which customer this is about before cancelling an order."})

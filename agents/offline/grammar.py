@@ -18,6 +18,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+# Moved to agents.confirmation (the one confirmation rule); re-exported for read_message.
+from agents.confirmation import is_approval, is_discard
+
 Action = Literal["set", "add", "remove"]
 Intent = Literal[
     "order",
@@ -90,80 +93,6 @@ PACK = (
     r"x|×|\*)"
 )
 
-APPROVALS = {
-    "yes",
-    "yep",
-    "yeah",
-    "yup",
-    "y",
-    "ok",
-    "okay",
-    "sure",
-    "confirm",
-    "confirmed",
-    "approve",
-    "approved",
-    "go",
-    "ahead",
-    "place",
-    "do",
-    "book",
-    "send",
-    "submit",
-    "correct",
-    "right",
-    "perfect",
-    "good",
-    "great",
-    "fine",
-    "proceed",
-    "affirmative",
-    "lgtm",
-    "👍",
-}
-APPROVAL_FILLER = {
-    "it",
-    "that",
-    "this",
-    "the",
-    "order",
-    "please",
-    "pls",
-    "thanks",
-    "thank",
-    "you",
-    "all",
-    "looks",
-    "is",
-    "that's",
-    "thats",
-    "s",
-    "now",
-    "and",
-    "go",
-    "ahead",
-    "for",
-    "me",
-    "a",
-    "an",
-    "just",
-    "in",
-    "through",
-    "on",
-    "we",
-    "can",
-    "good",
-    "very",
-    "much",
-    "ta",
-}
-DISCARDS = re.compile(
-    r"^(?:no|nope|nah|cancel|cancel (?:it|that|this|the order|the draft|everything|all)"
-    r"|scrap (?:it|that|this|the order|the draft)|forget (?:it|that|the order)|never ?mind"
-    r"|don'?t (?:place|confirm|send) (?:it|that|the order)|discard(?: it| the draft)?"
-    r"|abort|stop|hold on|hold off|no,? (?:scrap|cancel|forget) (?:it|that|this|the order)"
-    r"|start over|clear (?:it|the draft|everything))(?:\s+(?:please|thanks|pls))?$"
-)
 STATUS_WORDS = re.compile(
     r"\b(?:where|status|track|tracking|shipped|ship|deliver(?:ed|y)?|arriv\w*|what about"
     r"|what's|whats|how is|check|look ?up|find|details?|happened|state)\b"
@@ -381,24 +310,6 @@ def _words(text: str) -> int | None:
         else:
             return None
     return total + current
-
-
-def is_approval(message: str) -> bool:
-    """True when the whole message is a confirmation: "yes", "confirm it", "go ahead"..."""
-    words = re.findall(r"[\w'👍]+", fold(message))
-    if not words or len(words) > 8:
-        return False
-    if any(word in ("no", "not", "don't", "dont", "cancel", "wait", "but") for word in words):
-        return False
-    return any(w in APPROVALS for w in words) and all(
-        w in APPROVALS or w in APPROVAL_FILLER for w in words
-    )
-
-
-def is_discard(message: str) -> bool:
-    text = re.sub(r"[.!]+$", "", fold(message).strip())
-    text = re.sub(r"^(?:no|ok|okay|actually|sorry)[,.!]?\s+(?=\w)", "", text)
-    return bool(DISCARDS.match(text)) or bool(DISCARDS.match(fold(message).strip(" .!")))
 
 
 def split_lines(text: str) -> list[str]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from langchain_core.messages import HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from sqlalchemy import Engine
 
+from agents.confirmation import ATTENTION_KEY
 from tests.agents.fixtures_loop import (  # noqa: F401 - fixtures
     DeskFactory,
     catalog_fixture,
@@ -448,3 +449,179 @@ def test_confirming_a_short_draft_tells_the_model_why(
     assert "Queso Cabrales: 50 asked, 22 in stock" in refused
     assert turn.order_id is None and not turn.pending
     assert stock(store, QUESO) == QUESO_STOCK
+
+
+# --- needs attention: open items block confirmation -----------------------------------
+
+MOZZARELLA_QUESTION = "Which mozzarella: Mozzarella di Giovanni (72) or Gorgonzola Telino (31)?"
+OPEN_MOZZARELLA = {
+    "kind": "ambiguous",
+    "phrase": "5 mozzarella",
+    "quantity": 5,
+    "question": MOZZARELLA_QUESTION,
+    "candidates": [72, 31],
+}
+
+
+def draft_queso_with_a_question() -> list:
+    """The model drafts 12 Queso for ALFKI and lists the mozzarella it could not place."""
+    return [
+        calls_tools(
+            call(
+                "draft_order",
+                customer_id="ALFKI",
+                lines=[{"product_id": QUESO, "quantity": 12}],
+                open_items=[OPEN_MOZZARELLA],
+            )
+        ),
+        says(f"12 x Queso Cabrales drafted. {MOZZARELLA_QUESTION}"),
+    ]
+
+
+def test_open_items_reach_the_draft_the_tool_result_and_the_turn(
+    make_desk: DeskFactory, thread_id: str
+) -> None:
+    model = ScriptedChatModel(script=draft_queso_with_a_question())
+    desk = make_desk(model)
+
+    turn = desk.chat(thread_id, "Alfreds wants 12 Queso Cabrales and 5 mozzarella")
+
+    drafted = json.loads(model.tool_results(1)["draft_order"])["draft"]
+    assert drafted["needs_attention"] is True and drafted["confirmable"] is False
+    assert drafted["open_items"] == [OPEN_MOZZARELLA]
+    assert turn.error is None and not turn.pending
+    assert turn.attention == [MOZZARELLA_QUESTION]
+    assert turn.as_json()["attention"] == [MOZZARELLA_QUESTION]
+    assert turn.draft is not None and turn.draft.needs_attention
+    assert draft_lines(desk, thread_id) == [(QUESO, 12, QUESO_PRICE)]
+    assert '"needs_attention": true' in model.system_prompt(-1)
+
+
+def test_yes_while_the_draft_needs_attention_is_answered_with_the_question(
+    store: Engine, make_desk: DeskFactory, thread_id: str
+) -> None:
+    model = ScriptedChatModel(script=draft_queso_with_a_question())
+    desk = make_desk(model)
+    desk.chat(thread_id, "Alfreds wants 12 Queso Cabrales and 5 mozzarella")
+    before = store_snapshot(store)
+
+    turn = desk.chat(thread_id, "yes, confirm")
+
+    assert MOZZARELLA_QUESTION in turn.reply and "cannot be confirmed" in turn.reply
+    assert turn.order_id is None and not turn.pending
+    assert turn.attention == [MOZZARELLA_QUESTION]
+    assert store_snapshot(store) == before and thread_orders(store, thread_id) == []
+    assert not interrupted(desk, thread_id)
+    assert model.remaining == 0 and len(model.calls) == 2  # the model was not asked
+
+
+def test_approve_refuses_while_the_draft_needs_attention_and_changes_nothing(
+    store: Engine, make_desk: DeskFactory, thread_id: str
+) -> None:
+    model = ScriptedChatModel(script=draft_queso_with_a_question())
+    desk = make_desk(model)
+    desk.chat(thread_id, "Alfreds wants 12 Queso Cabrales and 5 mozzarella")
+    before = store_snapshot(store)
+
+    turn = desk.approve(thread_id, user="alice")
+
+    assert turn.order_id is None and not turn.pending
+    assert MOZZARELLA_QUESTION in turn.reply and turn.attention == [MOZZARELLA_QUESTION]
+    assert store_snapshot(store) == before
+    assert desk.current_draft(thread_id) is not None  # still open, still asking
+    assert len(model.calls) == 2
+
+
+def test_a_confirmation_the_model_asks_for_while_items_are_open_is_refused(
+    store: Engine, make_desk: DeskFactory, thread_id: str
+) -> None:
+    model = ScriptedChatModel(
+        script=[
+            *draft_queso_with_a_question(),
+            calls_tools(call("confirm_order")),
+            says(MOZZARELLA_QUESTION),
+        ]
+    )
+    desk = make_desk(model)
+    desk.chat(thread_id, "Alfreds wants 12 Queso Cabrales and 5 mozzarella")
+
+    turn = desk.chat(thread_id, "put it through")  # not approval words: the model decides
+
+    refused = model.tool_results(-1)["confirm_order"]
+    assert "needs attention" in refused and MOZZARELLA_QUESTION in refused
+    assert not interrupted(desk, thread_id) and not turn.pending
+    assert thread_orders(store, thread_id) == []
+
+
+def test_answering_the_question_clears_it_and_then_yes_confirms(
+    store: Engine, make_desk: DeskFactory, thread_id: str
+) -> None:
+    model = ScriptedChatModel(script=draft_queso_with_a_question())
+    desk = make_desk(model)
+    desk.chat(thread_id, "Alfreds wants 12 Queso Cabrales and 5 mozzarella")
+
+    model.extend(
+        calls_tools(call("update_draft", add=[{"product_id": 72, "quantity": 5}])),
+        says("Added 5 Mozzarella di Giovanni."),
+    )
+    kept = desk.chat(thread_id, "the Giovanni one")
+    assert kept.attention == [MOZZARELLA_QUESTION] and not kept.pending  # null keeps them
+
+    model.extend(
+        calls_tools(call("update_draft", open_items=[])),
+        says("Nothing left to ask. Confirm?"),
+    )
+    cleared = desk.chat(thread_id, "that's everything")
+    assert cleared.attention == [] and cleared.pending
+    assert cleared.draft is not None and cleared.draft.confirmable
+
+    model.extend(calls_tools(call("confirm_order")), says("Order placed."))
+    turn = desk.chat(thread_id, "yes")
+    assert turn.order_id is not None
+    assert thread_orders(store, thread_id) == [
+        (turn.order_id, [(QUESO, 12, QUESO_PRICE, Decimal("0")), (72, 5, Decimal("34.80"), 0)])
+    ]
+
+
+def test_questions_the_model_asks_without_a_draft_are_attention(
+    make_desk: DeskFactory, thread_id: str
+) -> None:
+    question = "I do not know the customer 'Zyx Traders': who is the order for?"
+    asks = AIMessage(content=question, additional_kwargs={ATTENTION_KEY: [question, 7, ""]})
+    desk = make_desk(ScriptedChatModel(script=[asks]))
+
+    turn = desk.chat(thread_id, "Zyx Traders wants 5 tofu")
+
+    assert turn.draft is None and not turn.pending
+    assert turn.attention == [question]  # non-strings and blanks are dropped
+
+
+def test_cancel_that_order_cancels_the_one_this_conversation_placed(
+    store: Engine, make_desk: DeskFactory, thread_id: str
+) -> None:
+    model = ScriptedChatModel(
+        script=[
+            calls_tools(call("cancel_order")),
+            says("This conversation has not placed an order."),
+        ]
+    )
+    desk = make_desk(model)
+    desk.chat(thread_id, "cancel that order")
+    assert "has not placed an order" in json.loads(model.tool_results(-1)["cancel_order"])["error"]
+
+    model.extend(*draft_queso(), says("Confirm?"))
+    desk.chat(thread_id, ORDER_12_QUESO)
+    placed = desk.approve(thread_id)
+    assert placed.order_id is not None and stock(store, QUESO) == QUESO_STOCK - 12
+
+    model.extend(calls_tools(call("cancel_order", order_id=None)), says("Cancelled."))
+    desk.chat(thread_id, "cancel that order")
+
+    cancelled = json.loads(model.tool_results(-1)["cancel_order"])["order"]
+    assert (cancelled["order_id"], cancelled["status"]) == (placed.order_id, "cancelled")
+    assert stock(store, QUESO) == QUESO_STOCK
+
+    model.extend(calls_tools(call("cancel_order")), says("It was already cancelled."))
+    desk.chat(thread_id, "cancel that order")
+    assert "cancelled" in json.loads(model.tool_results(-1)["cancel_order"])["error"]
+    assert stock(store, QUESO) == QUESO_STOCK  # the stock came back once
