@@ -41,7 +41,7 @@ from db.engine import dispose_engine
 from db.models import OrderStatus
 from orders import errors
 from orders.history import cancel_order, list_orders, order_status
-from orders.schemas import DraftView, OrderView
+from orders.schemas import DraftView, OpenItemKind, OrderView
 from rag.chroma import health_check
 from rag.embeddings import MODEL_ID, get_embedder
 from rag.search import SearchResult
@@ -143,6 +143,14 @@ class DraftLineOut(BaseModel):
     line_total: Money
 
 
+class OpenItemOut(BaseModel):
+    kind: OpenItemKind
+    phrase: str = Field(description="What the user wrote")
+    quantity: int | None = Field(description="The quantity asked, if one was read")
+    question: str = Field(description="What must be answered before confirming")
+    candidates: list[int] = Field(description="Product ids that might be meant")
+
+
 class DraftOut(BaseModel):
     draft_id: int
     customer_id: str | None
@@ -151,6 +159,10 @@ class DraftOut(BaseModel):
     lines: list[DraftLineOut]
     total: Money
     order_id: int | None
+    open_items: list[OpenItemOut] = Field(
+        description="What was asked for but not placed as a line, with its question"
+    )
+    needs_attention: bool = Field(description="Open items remain: approve answers 409")
     confirmable: bool = Field(description="Confirming now would succeed")
 
 
@@ -166,6 +178,9 @@ class TurnOut(BaseModel):
     draft: DraftOut | None = Field(description="The thread's draft after this turn")
     order_id: int | None = Field(description="Set when this turn confirmed an order")
     pending: bool = Field(description="A confirmation (approve / reject) is awaited")
+    attention: list[str] = Field(
+        description="Questions to answer before the order can be confirmed"
+    )
     tool_calls: list[ToolCallOut]
     error: str | None = Field(description="Set when the model or a tool failed this turn")
 
@@ -365,7 +380,11 @@ def search_out(result: SearchResult) -> SearchOut:
 def draft_out(draft: DraftView | None) -> DraftOut | None:
     if draft is None:
         return None
-    return DraftOut(**draft.model_dump(exclude={"thread_id"}), confirmable=draft.confirmable)
+    return DraftOut(
+        **draft.model_dump(exclude={"thread_id", "needs_attention"}),
+        needs_attention=draft.needs_attention,
+        confirmable=draft.confirmable,
+    )
 
 
 def turn_out(thread_id: str, turn: Turn) -> TurnOut:
@@ -485,12 +504,22 @@ def chat(request: Request, desk: Desk, body: ChatIn) -> TurnOut:
 
 
 @router.post(
-    "/chat/{thread_id}/approve", response_model=TurnOut, tags=["chat"], responses=THREAD_ERRORS
+    "/chat/{thread_id}/approve",
+    response_model=TurnOut,
+    tags=["chat"],
+    responses={**THREAD_ERRORS, 409: {"model": ErrorOut}},
 )
 def approve(request: Request, desk: Desk, thread_id: Annotated[ThreadId, Path()]) -> TurnOut:
-    """The Confirm button: commit the thread's draft (once, however often it is sent)."""
+    """The Confirm button: commit the thread's draft (once, however often it is sent).
+
+    409 while the draft needs attention (open items): the detail names the questions to
+    answer first, and nothing changes.
+    """
     own_thread(request, desk, thread_id)
-    return turn_out(thread_id, desk.approve(thread_id, user=API_USER))
+    turn = desk.approve(thread_id, user=API_USER)
+    if turn.order_id is None and turn.attention:
+        raise errors.DraftNeedsAttention(turn.attention)
+    return turn_out(thread_id, turn)
 
 
 @router.post(
@@ -563,6 +592,7 @@ STATUS_OF_ERROR: dict[type[errors.OrderError], int] = {
     errors.NotYourOrder: 403,
     errors.AlreadyCancelled: 409,
     errors.DraftClosed: 409,
+    errors.DraftNeedsAttention: 409,
     errors.IdempotencyConflict: 409,
 }
 

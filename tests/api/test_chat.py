@@ -8,6 +8,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Order
+from orders.drafts import open_draft_for_thread, set_open_items
 
 ALFREDS = (
     "Alfreds Futterkiste wants 12 Queso Cabrales, a dozen of the cajun seasoning and 5 mozzarella"
@@ -72,6 +73,64 @@ def test_reject_discards_the_draft(client: TestClient, store: Engine, thread_id:
     assert rejected["draft"] is None and rejected["pending"] is False
     assert client.post(f"/api/chat/{thread_id}/approve").json()["order_id"] is None
     assert orders_of_thread(store, thread_id) == 0
+
+
+QUESTION = "We have no blue widgets: what did you mean by '3 blue widgets'?"
+
+
+def ask_about_widgets(engine: Engine, thread_id: str, items: list[dict] | None = None) -> None:
+    """Give the thread's open draft an open item, as the desk does for an unplaced phrase."""
+    with Session(engine) as session:
+        draft = open_draft_for_thread(session=session, thread_id=thread_id)
+        assert draft is not None
+        wanted = [{"kind": "unplaced", "phrase": "3 blue widgets", "question": QUESTION}]
+        set_open_items(
+            session=session, draft_id=draft.draft_id, items=wanted if items is None else items
+        )
+        session.commit()
+
+
+def test_approve_while_the_draft_needs_attention_is_409_naming_the_question(
+    client: TestClient, store: Engine, thread_id: str
+) -> None:
+    drafted = client.post(
+        "/api/chat", json={"thread_id": thread_id, "message": "Ernst Handel: 3 tofu"}
+    )
+    assert drafted.json()["draft"]["open_items"] == []
+    assert drafted.json()["draft"]["needs_attention"] is False
+    ask_about_widgets(store, thread_id)
+
+    refused = client.post(f"/api/chat/{thread_id}/approve")
+
+    assert refused.status_code == 409, refused.text
+    assert QUESTION in refused.json()["detail"]
+    assert orders_of_thread(store, thread_id) == 0
+    with Session(store) as session:
+        assert open_draft_for_thread(session=session, thread_id=thread_id) is not None
+
+    said_yes = client.post("/api/chat", json={"thread_id": thread_id, "message": "yes"})
+    assert said_yes.status_code == 200
+    turn = said_yes.json()
+    assert turn["order_id"] is None and turn["pending"] is False
+    assert turn["attention"] == [QUESTION] and QUESTION in turn["reply"]
+    draft = turn["draft"]
+    assert draft["needs_attention"] is True and draft["confirmable"] is False
+    assert draft["open_items"] == [
+        {
+            "kind": "unplaced",
+            "phrase": "3 blue widgets",
+            "quantity": None,
+            "question": QUESTION,
+            "candidates": [],
+        }
+    ]
+    assert orders_of_thread(store, thread_id) == 0
+
+    ask_about_widgets(store, thread_id, items=[])  # answered
+    approved = client.post(f"/api/chat/{thread_id}/approve")
+    assert approved.status_code == 200 and isinstance(approved.json()["order_id"], int)
+    assert approved.json()["attention"] == []
+    assert orders_of_thread(store, thread_id) == 1
 
 
 def test_threads_do_not_share_drafts(client: TestClient, thread_id: str) -> None:
