@@ -3,7 +3,8 @@
 Everything here renders: the turn is taken by `OrderDesk`, quantity edits in the table
 go to `orders.drafts`. Per-browser state (thread id, messages, the last order card) lives
 in `st.session_state`; input is disabled while a turn runs so a second submit cannot
-interrupt it.
+interrupt it. Confirm is disabled, with the reason beside it, while the draft cannot be
+confirmed - above all while it needs attention, whose open items are listed above it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy.orm import Session
 
+from agents.confirmation import why_not_confirmable
 from agents.desk import Turn
 from agents.ownership import claim_thread
 from db.models import Customer
@@ -129,7 +131,10 @@ def summarise(name: str, result: Any) -> str:
         match = result.get("match")
         return f"customer {match['company_name']} ({match['customer_id']})" if match else "no match"
     if "draft" in result:
-        return f"draft: {len(result['draft']['lines'])} line(s), total {result['draft']['total']}"
+        draft = result["draft"]
+        items = len(draft.get("open_items") or [])
+        open_items = f", {items} open item(s)" if items else ""
+        return f"draft: {len(draft['lines'])} line(s), total {draft['total']}{open_items}"
     if "order" in result:
         return f"order {result['order']['order_id']} ({result['order']['status']})"
     return str(result)[:200]
@@ -148,6 +153,8 @@ def history() -> None:
 
 def draft_table(draft: DraftView) -> None:
     st.subheader(f"Draft for {draft.customer_name or 'a customer not named yet'}")
+    if not draft.lines:
+        return
     rows = [
         {
             "product_id": line.product_id,
@@ -200,12 +207,30 @@ def apply_quantities(draft_id: int, changes: dict[int, int]) -> None:
             st.session_state.table_error = str(error)
 
 
-def buttons(thread_id: str, draft: DraftView) -> None:
-    left, right, _ = st.columns([1, 1, 4])
-    confirm = left.button(
-        "Confirm", type="primary", disabled=not draft.confirmable or st.session_state.busy
+def open_items(draft: DraftView) -> None:
+    """What the draft could not place, each with its question: answer them in the chat."""
+    if not draft.needs_attention:
+        return
+    listed = "\n".join(
+        f"- {item.question}"
+        + (f" (“{item.phrase}”)" if item.phrase and item.phrase not in item.question else "")
+        for item in draft.open_items
     )
-    cancel = right.button("Cancel", disabled=st.session_state.busy)
+    st.warning(f"**Needs attention before this order can be confirmed:**\n{listed}", icon="⚠️")
+
+
+def buttons(thread_id: str, draft: DraftView) -> None:
+    reason = why_not_confirmable(draft)
+    left, middle, right = st.columns([1, 1, 4])
+    confirm = left.button(
+        "Confirm",
+        type="primary",
+        disabled=reason is not None or st.session_state.busy,
+        help=f"Cannot confirm yet: {reason}" if reason else None,
+    )
+    cancel = middle.button("Cancel", disabled=st.session_state.busy)
+    if reason:
+        right.caption(f"Cannot confirm yet: {reason}")
     if confirm:
         remember_turn(None, desk_or_stop().approve(thread_id, user=signed_in_user()))
         st.rerun()
@@ -246,8 +271,9 @@ def page() -> None:
     if error := st.session_state.pop("table_error", None):
         st.error(error)
     draft = desk_or_stop().current_draft(thread_id)
-    if draft is not None and draft.lines:
+    if draft is not None and (draft.lines or draft.needs_attention):
         draft_table(draft)
+        open_items(draft)
         buttons(thread_id, draft)
     order_card()
     sidebar(st.session_state.customer, st.session_state.memories)

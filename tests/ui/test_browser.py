@@ -1,8 +1,10 @@
 """One real-browser smoke test: headless Chromium takes an order through the running app.
 
 Starts `streamlit run app.py` on a free loopback port over a freshly seeded store, then
-drives Debian's Chromium with Playwright: type an order, see the draft, click Confirm,
-see the order id. A screenshot of the confirmed order is saved in the test's tmp dir.
+drives Debian's Chromium with Playwright: type an order, see the draft; give the draft an
+open item (as the desk does for a phrase it could not place) and see Confirm disabled
+with the question beside it; answer it, click Confirm, see the order id. Screenshots of
+the blocked draft and the confirmed order are saved in the test's tmp dir.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -22,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from config import PROJECT_ROOT
 from db.engine import init_schema
-from db.models import Order
+from db.models import Draft, DraftStatus, Order
 from db.seed import seed
+from orders.drafts import set_open_items
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -103,6 +107,36 @@ def wait_for(health: str, server: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"streamlit did not start within 60 s:\n{log.read_text()[-2000:]}")
 
 
+QUESTION = "We have no blue widgets: what did you mean by '3 blue widgets'?"
+
+
+def set_questions(database_url: str, questions: list[str]) -> None:
+    """Give the store's one open draft these open questions ([] clears them)."""
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        draft_id = session.scalars(
+            select(Draft.draft_id).where(Draft.status == DraftStatus.OPEN)
+        ).one()
+        items = [{"kind": "unplaced", "phrase": "3 blue widgets", "question": q} for q in questions]
+        set_open_items(session=session, draft_id=draft_id, items=items)
+        session.commit()
+    engine.dispose()
+
+
+def ask(page: Any, message: str, answer: str) -> None:
+    """Send a chat message and wait for `answer` in the reply: the page runs again."""
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(message)
+    box.press("Enter")
+    expect_visible(page.get_by_text(answer).last)
+
+
+def expect_visible(locator: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect(locator).to_be_visible(timeout=60_000)
+
+
 def test_take_an_order_in_a_real_browser(running_app: tuple[str, str], tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -116,6 +150,25 @@ def test_take_an_order_in_a_real_browser(running_app: tuple[str, str], tmp_path:
         box.fill("Alfreds Futterkiste wants 12 Queso Cabrales and 5 tofu")
         box.press("Enter")
         expect(page.get_by_text("Total: $368.25").first).to_be_visible(timeout=60_000)
+        confirm = page.get_by_role("button", name="Confirm")
+        expect(confirm).to_be_enabled(timeout=30_000)
+
+        # A question about another order leaves the draft as it is and runs the page again.
+        set_questions(database_url, [QUESTION])
+        ask(page, "What is the status of order 10248?", "10248")
+        expect(confirm).to_be_disabled(timeout=30_000)
+        expect(
+            page.get_by_text(f"Cannot confirm yet: the draft needs attention first: {QUESTION}")
+        ).to_be_visible(timeout=30_000)
+        expect(
+            page.get_by_text("Needs attention before this order can be confirmed")
+        ).to_be_visible()
+        page.screenshot(path=str(tmp_path / "needs_attention.png"), full_page=True)
+
+        set_questions(database_url, [])
+        ask(page, "What is the status of order 10249?", "10249")
+        expect(confirm).to_be_enabled(timeout=30_000)
+        expect(page.get_by_text("Cannot confirm yet")).to_have_count(0)
         page.get_by_role("button", name="Confirm").click()
         confirmed = page.get_by_text("confirmed for Alfreds Futterkiste").first
         expect(confirmed).to_be_visible(timeout=60_000)
@@ -129,3 +182,4 @@ def test_take_an_order_in_a_real_browser(running_app: tuple[str, str], tmp_path:
         assert [(o.customer_id, str(o.total)) for o in orders] == [("ALFKI", "368.25")]
     engine.dispose()
     assert (tmp_path / "confirmed.png").stat().st_size > 10_000
+    assert (tmp_path / "needs_attention.png").stat().st_size > 10_000

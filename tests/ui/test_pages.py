@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
@@ -19,6 +20,7 @@ from config import PROJECT_ROOT, get_settings
 from db.engine import dispose_engine, get_db_engine
 from db.models import Order
 from db.seed import seed
+from orders.drafts import create_draft, open_draft_for_thread, set_open_items
 from rag.chroma import reset_chroma_client
 from rag.search import reset_catalog_search
 
@@ -114,6 +116,68 @@ def test_two_sessions_do_not_share_a_conversation(seeded: str) -> None:
     say(second, "Bon app: 2 ikura")
     assert table(second) == {10: 2} and table(first) == {14: 3}
     assert first.session_state["thread_id"] != second.session_state["thread_id"]
+
+
+WIDGETS_QUESTION = "We have no blue widgets: what did you mean by '3 blue widgets'?"
+
+
+def button(at: AppTest, label: str) -> Any:
+    return next(button for button in at.button if button.label == label)
+
+
+def test_confirm_is_disabled_with_the_reason_while_the_draft_needs_attention(
+    seeded: str,
+) -> None:
+    at = app()
+    thread_id = at.session_state["thread_id"]
+    with Session(get_db_engine()) as session:  # the state the desk leaves for an unplaced phrase
+        create_draft(
+            session=session,
+            customer_id="ALFKI",
+            lines=[{"product_id": 11, "quantity": 12}],
+            thread_id=thread_id,
+            open_items=[
+                {"kind": "unplaced", "phrase": "3 blue widgets", "question": WIDGETS_QUESTION}
+            ],
+        )
+        session.commit()
+    at.run()
+
+    assert table(at) == {11: 12}
+    confirm = button(at, "Confirm")
+    assert confirm.disabled and WIDGETS_QUESTION in (confirm.help or "")
+    assert any(WIDGETS_QUESTION in caption.value for caption in at.caption)
+    assert at.warning and WIDGETS_QUESTION in at.warning[0].value
+    assert "3 blue widgets" in at.warning[0].value
+    assert not button(at, "Cancel").disabled
+
+    with Session(get_db_engine()) as session:  # the question answered
+        draft = open_draft_for_thread(session=session, thread_id=thread_id)
+        assert draft is not None
+        set_open_items(session=session, draft_id=draft.draft_id, items=[])
+        session.commit()
+    at.run()
+    assert not button(at, "Confirm").disabled and not at.warning
+    click(at, "Confirm")
+    assert at.success and "confirmed" in at.success[0].value
+    assert orders_placed(seeded) == 1
+
+
+def test_a_draft_with_only_open_items_is_shown_with_its_questions(seeded: str) -> None:
+    at = app()
+    with Session(get_db_engine()) as session:
+        create_draft(
+            session=session,
+            customer_id=None,
+            thread_id=at.session_state["thread_id"],
+            open_items=[{"kind": "unknown_customer", "phrase": "Zyx", "question": "Who is Zyx?"}],
+        )
+        session.commit()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.dataframe  # no lines, no table
+    assert at.warning and "Who is Zyx?" in at.warning[0].value
+    assert button(at, "Confirm").disabled
 
 
 @pytest.mark.parametrize("page", PAGES)
