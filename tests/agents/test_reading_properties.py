@@ -245,7 +245,7 @@ def test_no_silent_loss_in_each_language(northwind: Northwind, lang: str) -> Non
     def body(order: GeneratedOrder, census: Census) -> None:
         check(order, northwind.desk.chat(thread(), order.message), census)
 
-    run_property(f"{lang}", orders(northwind.catalog, langs=(lang,)), 30, body)
+    run_property(f"{lang}", orders(northwind.catalog, langs=(lang,)), 25, body)
 
 
 def test_no_silent_loss_in_long_pasted_emails(northwind: Northwind) -> None:
@@ -255,7 +255,7 @@ def test_no_silent_loss_in_long_pasted_emails(northwind: Northwind) -> None:
         check(order, northwind.desk.chat(thread(), order.message), census)
 
     strategy = orders(northwind.catalog, styles=("email",), min_lines=8, max_lines=15)
-    run_property("long emails", strategy, 25, body)
+    run_property("long emails", strategy, 20, body)
 
 
 def test_no_silent_loss_in_short_chat(northwind: Northwind) -> None:
@@ -265,7 +265,7 @@ def test_no_silent_loss_in_short_chat(northwind: Northwind) -> None:
         check(order, northwind.desk.chat(thread(), order.message), census)
 
     strategy = orders(northwind.catalog, langs=("en",), styles=("chat",), max_lines=6)
-    run_property("short chat", strategy, 40, body)
+    run_property("short chat", strategy, 30, body)
 
 
 def test_make_the_word_n_changes_that_line_only(northwind: Northwind) -> None:
@@ -303,7 +303,7 @@ def test_make_the_word_n_changes_that_line_only(northwind: Northwind) -> None:
         )
 
     strategy = order_and_edit(northwind.catalog, styles=("chat",), max_lines=6)
-    run_property("make the <word> N", strategy, 25, body)
+    run_property("make the <word> N", strategy, 20, body)
 
 
 # --- the judge itself --------------------------------------------------------------------
