@@ -447,11 +447,22 @@ def _after_label(toks: Sequence[_Tok], i: int) -> bool:
     k = i
     while k > 0 and toks[k - 1].text in ":#.-°º" and i - k < 2:
         k -= 1
-    return any(
-        _match_before(toks, end, kind) is not None
-        for end in {i, k}
-        for kind in ("reference", "phone")
-    )
+    if any(_match_before(toks, end, "reference") is not None for end in {i, k}):
+        return True
+    # "phone: 030 1234" is a phone number; "on the phone: 15 Vegie-spread" is not.
+    phone = any(_match_before(toks, end, "phone") is not None for end in {i, k})
+    return phone and _digits_from(toks, i) >= _LONGEST_DIGIT_RUN
+
+
+def _digits_from(toks: Sequence[_Tok], i: int) -> int:
+    """Digits in the run of numbers (with phone punctuation) that starts at token i."""
+    count = 0
+    for tok in toks[i:]:
+        if tok.kind == "num":
+            count += sum(ch.isdigit() for ch in tok.text)
+        elif tok.text not in "-./()+":
+            break
+    return count
 
 
 def _near_street(toks: Sequence[_Tok], i: int, j: int) -> bool:
