@@ -61,6 +61,7 @@ from db.engine import get_db_engine
 from memory.habits import summary_memory
 from memory.store import Memory, MemoryStore, get_memory_store, private_memory_store
 from memory.threads import close_checkpointer, open_checkpointer
+from orders.catalog import list_products
 from orders.customers import CustomerIndex
 from orders.drafts import latest_draft_for_thread, open_draft_for_thread
 from orders.errors import NoOpenDraft, OrderError
@@ -251,7 +252,10 @@ class OrderDesk:
             _sync_catalog_index(engine, collection)
         with Session(engine) as session:
             customers = CustomerIndex.load(session=session)
-        model = build_chat_model(settings, provider=provider, customers=customers)
+            names = [product.name for product in list_products(session=session)]
+        model = build_chat_model(
+            settings, provider=provider, customers=customers, product_names=names
+        )
         return cls(
             engine=engine,
             model=model,

@@ -16,7 +16,11 @@ from config import Settings
 
 
 def build_chat_model(
-    settings: Settings, *, provider: str | None = None, customers: Any = None
+    settings: Settings,
+    *,
+    provider: str | None = None,
+    customers: Any = None,
+    product_names: Any = None,
 ) -> BaseChatModel:
     """The chat model for `provider` (default: LLM_PROVIDER). `customers` feeds the offline one."""
     provider = provider or settings.llm_provider
@@ -36,7 +40,11 @@ def build_chat_model(
     if provider == "offline":
         from agents.offline.model import OfflineOrderModel
 
-        return OfflineOrderModel(customers=customers, max_line_quantity=settings.max_line_quantity)
+        return OfflineOrderModel(
+            customers=customers,
+            product_names=product_names,
+            max_line_quantity=settings.max_line_quantity,
+        )
     raise ValueError(f"unknown chat model provider {provider!r} (offline or openai)")
 
 

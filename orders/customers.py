@@ -30,6 +30,7 @@ AMBIGUITY_MARGIN = 0.05
 CANDIDATE_FLOOR = 0.5
 # Token similarity (rapidfuzz ratio, 0-100) for a misspelt word to count as the word.
 TOKEN_CUTOFF = 85.0
+DOMAIN_CUTOFF = 90.0  # an email domain that spells a company name (by_domain)
 # Strength of each kind of reference inside a longer message (find_in).
 FULL_NAME, CONTACT, CODE, PART_OF_NAME, ONE_WORD = 1.0, 0.95, 0.95, 0.9, 0.85
 FIND_THRESHOLD = 0.8
@@ -271,6 +272,22 @@ class CustomerIndex:
         if by_contact and entry.contact[-1] not in {w for hit in hits for w, _ in hit[cid]}:
             by_contact = FIRST_NAME_ONLY  # "Maria": a first name alone is only a hint
         return max(by_name, by_contact)
+
+    def by_domain(self, domain: str) -> CustomerMatch | None:
+        """The customer an email domain spells ("ernsthandel.at", "folk-och-fa.se"), if one
+        clearly does: the domain's name part against each company name without spaces."""
+        stem = re.sub(r"[^a-z0-9]", "", fold(domain).split("@")[-1].rsplit(".", 1)[0])
+        if len(stem) < 5:
+            return None
+        best: tuple[float, str] | None = None
+        for cid, entry in self._entries.items():
+            joined = "".join(entry.name)
+            score = fuzz.ratio(stem, joined) if joined else 0.0
+            if stem in joined and len(stem) >= 0.6 * len(joined):
+                score = max(score, 95.0)
+            if score >= DOMAIN_CUTOFF and (best is None or score > best[0]):
+                best = (score, cid)
+        return self._entries[best[1]].match(best[0] / 100) if best else None
 
     # ---- find_in: a customer named anywhere in a longer message ----
 

@@ -6,9 +6,11 @@ which read it from the database; nothing here computes a price.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from agents.offline.grammar import Ask
+from agents.reading.items import Ask
+from agents.reading.numbers import parse_number
 
 GREETING = "Hello! Type an order, e.g. “Alfreds Futterkiste wants 12 Queso Cabrales and 5 tofu”."
 NOTHING_TO_CONFIRM = "There is no draft to confirm yet. Tell me the customer and what they want."
@@ -71,7 +73,9 @@ def _line(line: dict[str, Any]) -> str:
     return text
 
 
-def draft_reply(result: dict[str, Any] | None, notes: list[str]) -> str:
+def draft_reply(
+    result: dict[str, Any] | None, notes: list[str], ignored: list[str] | None = None
+) -> str:
     if not result or "error" in result:
         error = (result or {}).get("error", "the draft could not be changed")
         return "\n".join([f"I couldn't change the draft: {error}", *notes])
@@ -85,14 +89,21 @@ def draft_reply(result: dict[str, Any] | None, notes: list[str]) -> str:
     parts += [_line(line) for line in draft["lines"]] or ["- (no lines yet)"]
     parts.append(f"Total: {money(draft['total'])}")
     parts += notes
+    skipped = ignored_note(ignored or [])
+    if skipped:
+        parts.append(skipped)
     parts.append(_next_step(draft))
     return "\n".join(parts)
 
 
 def _next_step(draft: dict[str, Any]) -> str:
+    if draft.get("open_items"):
+        return "Answer the open question(s) above before confirming."
     if not draft.get("customer_id"):
         return "Who is this order for?"
     problems = [line for line in draft["lines"] if line["status"] != "ok"]
+    if draft.get("open_items"):
+        return "Answer the open question(s) above before confirming."
     if not draft["lines"]:
         return "What would they like?"
     if problems:
@@ -113,8 +124,18 @@ def unresolved(ask: Ask, result: dict[str, Any]) -> str:
 
 def bad_quantity(ask: Ask, limit: int) -> str:
     shown = ask.raw_quantity or "no quantity"
+    if ask.refused in ("zero", "negative"):
+        if ask.refused == "negative":  # "minus five" is shown as -5
+            size = parse_number(
+                re.sub(r"^\s*(?:-|−|minus|negative|moins|menos|meno)\s*", "", shown)
+            )
+            shown = f"-{size}" if size is not None else shown
+        return f"✗ {shown} is not a quantity I can order for “{ask.phrase}”; how many?"
     if ask.quantity is None:
-        return f"✗ “{shown}” is not a whole number of units for “{ask.phrase}”; how many?"
+        why = ask.refused or "not a whole number"
+        return f"✗ “{shown}” is {why} of units for “{ask.phrase}”; how many?".replace(
+            "is not a whole number of units", "is not a whole number of units"
+        )
     if ask.quantity <= 0:
         return f"✗ {ask.quantity} is not a quantity I can order for “{ask.phrase}”; how many?"
     return (
@@ -173,7 +194,12 @@ def cannot_confirm(draft: dict[str, Any]) -> str:
     if not draft.get("lines"):
         return "I can't confirm an empty draft: what would they like?"
     problems = [_line(line) for line in draft["lines"] if line["status"] != "ok"]
-    return "\n".join(["I can't confirm yet; these lines need a change first:", *problems])
+    questions = [item["question"] for item in draft.get("open_items") or []]
+    if questions and not problems:
+        return "\n".join(["I can't confirm yet; first please answer:", *questions])
+    return "\n".join(
+        ["I can't confirm yet; these lines need a change first:", *problems, *questions]
+    )
 
 
 def confirmed(result: dict[str, Any] | None) -> str:
@@ -324,3 +350,95 @@ def remembered(result: dict[str, Any] | None, customer: dict[str, Any]) -> str:
         f"📝 Noted for {name} ({customer['customer_id']}) as a {memory['kind']}: "
         f"“{memory['text']}”. I'll keep it in mind for their next orders."
     )
+
+
+NOT_A_CUSTOMER = {
+    "i",
+    "we",
+    "they",
+    "he",
+    "she",
+    "you",
+    "customer",
+    "the",
+    "client",
+    "our",
+    "my",
+    "their",
+    "wir",
+    "ich",
+    "sie",
+    "er",
+    "kunde",
+    "der",
+    "die",
+    "nosotros",
+    "yo",
+    "ellos",
+    "el",
+    "cliente",
+    "nous",
+    "je",
+    "ils",
+    "il",
+    "elle",
+    "le",
+    "la",
+    "nos",
+    "eu",
+    "eles",
+    "ele",
+    "noi",
+    "io",
+    "loro",
+    "lui",
+    "lei",
+    "also",
+    "and",
+    "please",
+    "hi",
+    "hello",
+    "then",
+    "it",
+}
+
+
+def customer_changed(customer: dict[str, Any]) -> str:
+    return f"Customer changed to {customer['company_name']} ({customer['customer_id']})."
+
+
+def which_line(phrase: str, lines: list[dict[str, Any]]) -> str:
+    names = " or ".join(line["product_name"] for line in lines[:4])
+    return f"❓ Which line do you mean by “{phrase}”: {names}?"
+
+
+def orphan_quantity(shown: str) -> str:
+    return f"❓ I couldn't tell which product “{shown}” is for: which product?"
+
+
+def how_many(phrase: str, best: dict[str, Any] | None) -> str:
+    name = best["name"] if best else phrase
+    return f"❓ How many {name} would they like to order (for “{phrase}”)?"
+
+
+def ignored_note(ignored: list[str]) -> str | None:
+    """One short line for everything set aside: "(Ignored: greeting, signature, PO 4471-B.)"."""
+    seen: list[str] = []
+    for entry in ignored:
+        entry = entry.strip(" ,;:.")
+        if entry and entry not in seen:
+            seen.append(entry)
+    if not seen:
+        return None
+    shown = ", ".join(seen[:8]) + (", …" if len(seen) > 8 else "")
+    return f"(Ignored: {shown}.)"
+
+
+def who_is_it_for(phrase: str | None, headers: dict[str, str]) -> str:
+    """The question for a draft nobody is named for, with any hint the message gave."""
+    hints = [phrase] if phrase else []
+    hints += [headers[k] for k in ("from_name", "from_domain", "from_email") if headers.get(k)]
+    if hints:
+        shown = ", ".join(dict.fromkeys(h for h in hints if h))
+        return f"❓ Who is this order for? I don't know a customer from “{shown}”."
+    return "❓ Who is this order for?"
