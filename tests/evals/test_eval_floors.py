@@ -1,54 +1,86 @@
-"""The evaluation set as a test: the offline model must keep its per-category accuracy.
+"""The evaluation sets as a test: the offline model keeps its accuracy and loses nothing silently.
 
-Runs every case of evals/datasets/northwind.jsonl through a real OrderDesk (offline
+Runs every case of each dataset under evals/datasets/ through a real OrderDesk (offline
 model, private seeded SQLite store, real embeddings and Chroma). Floors sit a little
 under today's scores so a change that makes understanding worse fails here; raise them
-as the model improves.
+as the model improves. Silent losses (a draft that differs from what was asked while the
+reply raised nothing) must stay at zero in every set: that is the invariant the reader
+is built around, so it has no floor to sit under.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from config import PROJECT_ROOT
 from evals.runner import run_eval
 
-DATASET = PROJECT_ROOT / "evals" / "datasets" / "northwind.jsonl"
-FLOORS = {
-    "exact": 1.0,
-    "casual": 0.95,
-    "typo": 0.95,
-    "description": 0.90,
-    "quantities": 0.95,
-    "format": 0.95,
-    "edits": 0.90,
-    "confirm": 0.90,
-    "unknown": 0.85,
-    "ambiguous": 0.60,
-    "injection": 1.0,
-    "status": 1.0,
-    "search": 0.80,
+DATASETS = PROJECT_ROOT / "evals" / "datasets"
+FLOORS: dict[str, dict[str, float]] = {
+    "northwind": {
+        "exact": 1.0,
+        "casual": 0.95,
+        "typo": 0.95,
+        "description": 0.90,
+        "quantities": 0.95,
+        "format": 0.95,
+        "edits": 0.90,
+        "confirm": 0.90,
+        "unknown": 0.85,
+        "ambiguous": 0.80,
+        "injection": 1.0,
+        "status": 1.0,
+        "search": 0.80,
+    },
+    "chat": {"chat": 0.95},
+    "emails": {"email": 0.90},
+    "languages": {"de": 0.90, "es": 0.90, "fr": 0.90, "pt": 0.90, "it": 0.90},
+    "conversation": {
+        "references": 0.90,
+        "two_requests": 0.85,
+        "clarification": 0.90,
+        "memory": 0.85,
+    },
+    "superstore": {"ss_short": 0.85, "ss_typo": 0.85, "ss_numbers": 0.85, "ss_ambiguous": 0.85},
 }
+OVERALL = {"northwind": 0.97, "chat": 0.95, "emails": 0.92, "languages": 0.95}
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> object:
-    return run_eval(Path(DATASET))
+@cache
+def report(dataset: str) -> Any:
+    """One run per dataset per test session, shared by its tests."""
+    return run_eval(Path(DATASETS / f"{dataset}.jsonl"))
 
 
-@pytest.mark.parametrize("category", sorted(FLOORS))
-def test_category_floor(report: object, category: str) -> None:
-    scores = report.categories()  # type: ignore[attr-defined]
-    assert category in scores, f"no {category} cases in the dataset"
-    failed = [
+def _failures(run_report: Any, category: str | None = None) -> str:
+    return "\n".join(
         f"{run.result.case_id}: {'; '.join(run.result.reasons)}"
-        for run in report.runs  # type: ignore[attr-defined]
-        if run.result.category == category and not run.result.passed
-    ]
-    assert scores[category]["accuracy"] >= FLOORS[category], "\n".join(failed)
+        for run in run_report.runs
+        if not run.result.passed and category in (None, run.result.category)
+    )
 
 
-def test_overall_floor(report: object) -> None:
-    assert report.accuracy >= 0.95  # type: ignore[attr-defined]
+@pytest.mark.parametrize(
+    ("dataset", "category"),
+    [(dataset, category) for dataset, floors in FLOORS.items() for category in sorted(floors)],
+)
+def test_category_floor(dataset: str, category: str) -> None:
+    scores = report(dataset).categories()
+    assert category in scores, f"no {category} cases in {dataset}"
+    floor = FLOORS[dataset][category]
+    assert scores[category]["accuracy"] >= floor, _failures(report(dataset), category)
+
+
+@pytest.mark.parametrize("dataset", sorted(FLOORS))
+def test_no_silent_loss(dataset: str) -> None:
+    silent = report(dataset).silent_cases
+    assert not silent, f"silent losses in {dataset}: {silent}\n{_failures(report(dataset))}"
+
+
+@pytest.mark.parametrize("dataset", sorted(OVERALL))
+def test_overall_floor(dataset: str) -> None:
+    assert report(dataset).accuracy >= OVERALL[dataset], _failures(report(dataset))
