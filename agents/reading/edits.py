@@ -68,62 +68,9 @@ _TAIL = re.compile(
     r"stattdessen|en su lugar|a la place|invece|from (?:the|that|this) (?:order|draft|list)|"
     r"off (?:the|that) (?:order|list)|then|anymore|any more|too|as well|thanks|not \S+))+$"
 )
-REFERENCES = {
-    "it": "it",
-    "that": "it",
-    "this": "it",
-    "that one": "it",
-    "this one": "it",
-    "them": "it",
-    "es": "it",
-    "das": "it",
-    "lo": "it",
-    "la": "it",
-    "eso": "it",
-    "ca": "it",
-    "cela": "it",
-    "le": "it",
-    "isso": "it",
-    "isto": "it",
-    "questo": "it",
-    "the first one": "first",
-    "first one": "first",
-    "the first": "first",
-    "first": "first",
-    "the second one": "second",
-    "second one": "second",
-    "the second": "second",
-    "the last one": "last",
-    "last one": "last",
-    "the last": "last",
-    "the first line": "first",
-    "the second line": "second",
-    "the last line": "last",
-    "those": "it",
-    "these": "it",
-    "of those": "it",
-    "of these": "it",
-    "of it": "it",
-    "of them": "it",
-    "of that": "it",
-    "the same": "it",
-    "the other one": "other",
-    "other one": "other",
-    "the other": "other",
-    "both": "all",
-    "them both": "all",
-    "both of them": "all",
-    "all of them": "all",
-    "them all": "all",
-    "each": "all",
-    "each of them": "all",
-    "every line": "all",
-    "beide": "all",
-    "ambos": "all",
-    "ambas": "all",
-    "les deux": "all",
-    "entrambi": "all",
-}
+# What a reference to a line of the draft means, by lexicon kind ("refer_it": "it", "das",
+# "lo", "en"; "refer_first": "the first one", "den ersten"...).
+REFERENCE_KINDS = ("it", "first", "second", "last", "other", "all")
 
 
 def is_not_quantity(segment: str) -> bool:
@@ -194,9 +141,12 @@ def _discourse(text: str) -> tuple[str, bool]:
 
 
 def reference_of(phrase: str) -> str | None:
-    """ "it", "that", "the first one" → "it" / "first" / "second" / "last"; else None."""
-    key = re.sub(r"\s+", " ", fold(phrase).strip(" .,!?"))
-    return REFERENCES.get(key)
+    """ "it", "that", "the first one", "daraus", "les deux" → "it" / "first" / ... ; else None."""
+    key = re.sub(r"\s+", " ", fold(phrase).strip(" .,!?-"))
+    for kind in REFERENCE_KINDS:
+        if key in words(f"refer_{kind}"):
+            return kind
+    return None
 
 
 def _with_references(asks: list[Ask]) -> list[Ask]:

@@ -58,3 +58,19 @@ def test_replace_is_a_removal_and_a_new_line() -> None:
 @pytest.mark.parametrize("segment", ["12 tofu", "Ernst Handel", "hello"])
 def test_plain_lines_are_not_edits(segment: str) -> None:
     assert read_edit(segment) == []
+
+
+@pytest.mark.parametrize(
+    ("segment", "reference"),
+    [
+        ("mach 8 daraus", "it"),
+        ("mets-en 10", "it"),
+        ("pon 5 de eso", "it"),
+        ("quita el primero", "first"),
+        ("enlève le dernier", "last"),
+        ("togli l'altro", "other"),
+    ],
+)
+def test_references_in_other_languages(segment: str, reference: str) -> None:
+    (ask,) = read_edit(segment)
+    assert ask.reference == reference
