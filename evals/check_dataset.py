@@ -86,7 +86,20 @@ NEW_CATEGORIES = (
     "ss_numbers",
     "ss_ambiguous",
 )
-CATEGORIES = (*NORTHWIND_CATEGORIES, *NEW_CATEGORIES)
+# The probe set (probe.jsonl): unseen phrasings, one category per kind of text.
+PROBE_CATEGORIES = (
+    "probe_chat",
+    "probe_email",
+    "probe_lang",
+    "probe_conversation",
+    "probe_noise",
+    "probe_superstore",
+)
+# Categories whose cases run on the Superstore catalog, and only they.
+SUPERSTORE_CATEGORIES = frozenset(
+    {c for c in NEW_CATEGORIES if c.startswith("ss_")} | {"probe_superstore"}
+)
+CATEGORIES = (*NORTHWIND_CATEGORIES, *NEW_CATEGORIES, *PROBE_CATEGORIES)
 ORDERLESS = {"status", "search", "memory"}
 CASE_KEYS = {"id", "category", "turns", "expect", "source_order", "catalog", "note"}
 EXPECT_KEYS = {
@@ -264,8 +277,10 @@ def check_case(
     if catalog_name not in CATALOGS:
         report.error(cid, f"unknown catalog {catalog_name!r}")
         return
-    if str(category).startswith("ss_") != (catalog_name == "superstore"):
-        report.error(cid, "ss_ categories, and only they, run on the superstore catalog")
+    if (category in SUPERSTORE_CATEGORIES) != (catalog_name == "superstore"):
+        report.error(
+            cid, "ss_ and probe_superstore categories, and only they, run on the superstore catalog"
+        )
     turns = case.get("turns")
     if not (
         isinstance(turns, list) and turns and all(isinstance(t, str) and t.strip() for t in turns)
@@ -313,6 +328,7 @@ def check_case(
         expect.get("no_lines_for")
         or expect.get("asks_about")
         or expect.get("attention") is True
+        or "order_id_mentioned" in expect  # a status question in an order category
         or category == "edits"
     ):
         report.error(cid, "no lines expected, but no no_lines_for / asks_about / attention")
