@@ -130,8 +130,13 @@ def _discourse(text: str) -> tuple[str, bool]:
             *_CORRECTION,
         ):
             if folded.startswith(word) and (len(folded) == len(word) or folded[len(word)] in " ,:"):
-                if word in _NO and not re.match(r"^\S+\s*[,:!.]|^\S+\s+\d", folded):
-                    break  # "no konbu after all" removes; "no, 30 tofu" corrects
+                after = [t.strip(",:!.;") for t in folded[len(word) :].split()[:1]]
+                after = [t for t in after if t]
+                corrects = bool(after) and (
+                    after[0] in words("correction") or after[0][0].isdigit()
+                )
+                if word in _NO and not (re.match(r"^\S+\s*[,:!.]", folded) or corrects):
+                    break  # "no konbu after all" removes; "no, 30 tofu", "no wait, 12" correct
                 correction = correction or word in _CORRECTION
                 text = text[len(word) :].lstrip(" ,:")
                 break

@@ -68,7 +68,7 @@ def _edge_phrases(kinds: tuple[str, ...]) -> tuple[str, ...]:
 
 def _strip_edges(text: str, kinds: tuple[str, ...]) -> str:
     """Remove words of `kinds` from both ends of `text` (repeatedly), keeping the middle."""
-    text = text.strip(" \t,;:.!?-–—()[]\"'")
+    text = text.strip(_EDGE_CHARS)
     phrases = _edge_phrases(kinds)
     changed = True
     while changed and text:
@@ -78,11 +78,11 @@ def _strip_edges(text: str, kinds: tuple[str, ...]) -> str:
             if not phrase:
                 continue
             if folded.startswith(phrase) and _boundary(folded, len(phrase)):
-                text = text[len(phrase) :].strip(" \t,;:.!?-–—()[]\"'")
+                text = text[len(phrase) :].strip(_EDGE_CHARS)
                 changed = True
                 break
             if folded.endswith(phrase) and _boundary(folded, len(folded) - len(phrase) - 1):
-                text = text[: len(text) - len(phrase)].strip(" \t,;:.!?-–—()[]\"'")
+                text = text[: len(text) - len(phrase)].strip(_EDGE_CHARS)
                 changed = True
                 break
     return text
@@ -93,8 +93,10 @@ def _boundary(folded: str, index: int) -> bool:
     return index < 0 or index >= len(folded) or not folded[index].isalnum()
 
 
+# Punctuation that never starts or ends a product name ("12 // tofu", "tofu =").
+_EDGE_CHARS = " \t,;:.!?-–—()[]\"'/=*•_~<>"
 WEAK_MARKERS = frozenset({":", "-", "–", "—", "‐"})
-EDGE_WORDS = ("connector", "order_cue", "courtesy", "filler", "of", "unit")
+EDGE_WORDS = ("correction", "connector", "order_cue", "courtesy", "filler", "of", "unit")
 
 
 def tidy(phrase: str) -> str:
@@ -160,6 +162,11 @@ def read_items(segment: str, names: NameTerms | None = None) -> SegmentItems:
     elif names is not None and len(spans) == 1 and spans[0].refused:
         spans = [span for span in spans if not names.names_number(segment, span)]
     spans = sorted(spans + _huge_numbers(segment, spans), key=lambda span: span.start)
+    restated = _restatements(segment, spans)
+    for span in restated:  # blanked, so "(2)" does not stay in the product phrase
+        end = span.end + (segment[span.end : span.end + 1] == ")")
+        segment = segment[: span.start] + " " * (end - span.start) + segment[end:]
+    spans = [span for span in spans if span not in restated]
     for span in [span for span in spans if _pronoun_one(segment, span)]:
         segment = segment[: span.start] + " " * (span.end - span.start) + segment[span.end :]
         spans.remove(span)
@@ -207,6 +214,16 @@ def _huge_numbers(segment: str, spans: list[QuantitySpan]) -> list[QuantitySpan]
         value = min(int(float(match.group())), 10**18)
         span = QuantitySpan(match.start(), match.end(), value, match.group(), "either", "digits")
         found.append(span)
+    return found
+
+
+def _restatements(segment: str, spans: list[QuantitySpan]) -> list[QuantitySpan]:
+    """ "two (2) Konbu", "2 (two) Konbu": the second writing of one quantity."""
+    found: list[QuantitySpan] = []
+    for previous, span in zip(spans, spans[1:], strict=False):
+        between = segment[previous.end : span.start]
+        if span.value is not None and span.value == previous.value and not between.strip(" ("):
+            found.append(span)
     return found
 
 

@@ -18,6 +18,7 @@ from agents import confirmation
 from agents.reading import intents
 from agents.reading.edits import is_not_quantity, read_edit
 from agents.reading.items import Ask, NameTerms, read_items, tidy
+from agents.reading.lexicon import words
 from agents.reading.numbers import find_quantities
 from agents.reading.segments import layout
 from agents.reading.text import clean, fold
@@ -193,6 +194,15 @@ def _pair_orphans(asks: list[Ask]) -> list[Ask]:
             not ask.phrase
             and ask.quantity is not None
             and previous is not None
+            and previous.quantity is not None
+            and _corrects(previous, ask)
+        ):
+            previous.quantity, previous.raw_quantity = ask.quantity, ask.raw_quantity
+            continue  # "12 tofu — sorry, 14"
+        if (
+            not ask.phrase
+            and ask.quantity is not None
+            and previous is not None
             and previous.quantity is None
             and previous.raw_quantity is None
             and previous.phrase
@@ -203,6 +213,30 @@ def _pair_orphans(asks: list[Ask]) -> list[Ask]:
             continue
         out.append(ask)
     return out
+
+
+def _corrects(previous: Ask, ask: Ask) -> bool:
+    """A bare number right after a correction word ("12 tofu — sorry, 14", "12 tofu,
+    I mean 14") restates the quantity before it."""
+    corrections = words("correction")
+    tail = fold(previous.source).split()[-2:]
+    head = fold(ask.source).split()[:2]
+    pairs = [" ".join(t.strip(",.:;—-") for t in part) for part in (tail, head)]
+    return any(w.strip(",.:;—-") in corrections for w in tail + head) or any(
+        pair in corrections for pair in pairs
+    )
+
+
+def _drop_removed(asks: list[Ask], removals: list[Ask]) -> bool:
+    """ "5 ikura, 3 konbu, actually no konbu": a removal in the same message takes back an
+    earlier line of it. True when it did."""
+    dropped = False
+    for removal in removals:
+        for ask in list(asks):
+            if ask.phrase and fold(ask.phrase) == fold(removal.phrase):
+                asks.remove(ask)
+                dropped = True
+    return dropped
 
 
 def _read_lines(text: str, has_draft: bool, names: NameTerms | None = None) -> Reading:
@@ -221,7 +255,12 @@ def _read_lines(text: str, has_draft: bool, names: NameTerms | None = None) -> R
             reading.price_request = True
             reading.asks.extend(_without_price_talk(piece))
             continue
-        edit = read_edit(strip_prices(piece)) if has_draft else []
+        edit = read_edit(strip_prices(piece))
+        if not has_draft:
+            removals = [ask for ask in edit if ask.action == "remove" and ask.phrase != "*"]
+            if removals and len(removals) == len(edit) and _drop_removed(reading.asks, removals):
+                continue
+            edit = []
         if edit:
             edits += 1
             reading.asks.extend(edit)

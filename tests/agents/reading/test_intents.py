@@ -52,3 +52,18 @@ def test_memory_questions(message: str) -> None:
 def test_order_numbers() -> None:
     assert find_order_number("order no. 10250") == 10250
     assert find_order_number("12 tofu") is None
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("12 tofu — sorry, 14", [("tofu", 14)]),
+        ("12 tofu, I mean 14", [("tofu", 14)]),
+        ("5 ikura, 3 konbu, actually no konbu", [("ikura", 5)]),
+        ("Item: Outback Lager\nQty: 12", [("Outback Lager", 12)]),
+        ("12 Flotemysost (not 10), 8 Geitost", [("Flotemysost", 12), ("Geitost", 8)]),
+    ],
+)
+def test_corrections_inside_one_message(message: str, expected: list) -> None:
+    asks = [(a.phrase, a.quantity) for a in read_message(message).asks]
+    assert asks == expected

@@ -61,3 +61,17 @@ def test_a_quantity_that_is_not_whole_is_kept_refused_not_dropped(segment: str) 
     (ask,) = read_items(segment).asks
     assert ask.phrase == "tofu"
     assert ask.quantity is None and ask.refused
+
+
+@pytest.mark.parametrize(
+    ("segment", "expected"),
+    [
+        ("two (2) Konbu", [("Konbu", 2)]),
+        ("12 // tofu", [("tofu", 12)]),
+        ("tofu=12", [("tofu", 12)]),
+    ],
+)
+def test_a_quantity_written_twice_or_behind_punctuation_is_one(
+    segment: str, expected: list
+) -> None:
+    assert [(a.phrase, a.quantity) for a in read_items(segment).asks] == expected
