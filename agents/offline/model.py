@@ -635,11 +635,25 @@ class OfflineOrderModel(BaseChatModel):
                 plan.open_changed = True
                 plan.set_lines.append({"product_id": chosen, "quantity": int(item["quantity"])})
                 return
-        if result.get("no_match") or not _looks_like_product(phrase, candidates[0]["name"]):
+        parts = [part for part in _parts(phrase) if (found.get(part) or {}).get("candidates")]
+        if len(parts) > 1 and all(
+            _holds_name(part, found[part]["candidates"][0]["name"]) for part in parts
+        ):
+            for part in parts:  # "Tofu y sinco de Konbu": one question per product
+                self._plan_leftover(plan, part, found, remaining, on_draft, limit)
+            return
+        top = candidates[0]["name"]
+        # The whole name of a product among unreadable words ("sinco de Konbu") is a product
+        # mention, whatever the search thought of the extra words.
+        holds = _holds_name(phrase, top)
+        if not holds and (result.get("no_match") or not _looks_like_product(phrase, top)):
+            for part in _parts(phrase):  # each product of a run that could not be read
+                if part in found:
+                    self._plan_leftover(plan, part, found, remaining, on_draft, limit)
             return  # "hope you are well", "please deliver to the back door": no product
         if on_draft and _on_draft(phrase, on_draft) is not None:
             return  # names a line already drafted, and asks nothing of it
-        best = _usable(result)
+        best = _usable(result) or (candidates[0] if holds and len(_parts(phrase)) < 2 else None)
         dead = [line for line in on_draft if line.get("status") == "discontinued"]
         if best is not None and len(dead) == 1 and not best.get("discontinued"):
             # The desk said the line cannot be sold; naming another product replaces it.
@@ -671,6 +685,8 @@ class OfflineOrderModel(BaseChatModel):
             phrases.setdefault(ask.phrase, 20 if editing and lines else 5)
         for phrase in reading.leftovers:
             phrases.setdefault(phrase, 5)
+            for part in _parts(phrase):  # "dose cajas de Tofu y sinco de Konbu"
+                phrases.setdefault(part, 5)
         return list(phrases.items())
 
     def _unknown_customer(self, text: str, reading: Reading, draft: dict | None) -> str | None:
@@ -897,6 +913,22 @@ def _looks_like_product(phrase: str, name: str) -> bool:
     if not tokens or not names:
         return False
     return all(max(fuzz.ratio(t, n) for n in names) >= 85 for t in tokens)
+
+
+def _parts(phrase: str) -> list[str]:
+    """A run of words cut at its connectors ("X y Y", "X and Y"), when it has any."""
+    parts = re.split(r"\s*,\s*|\s+(?:and|und|y|e|et|plus|&)\s+", phrase, flags=re.IGNORECASE)
+    return [part for part in parts if part.strip()] if len(parts) > 1 else []
+
+
+def _holds_name(phrase: str, name: str) -> bool:
+    """Every word of the product's name is in the phrase ("twleve tofu" holds Tofu): words
+    naming a product beside words that could not be read are a product to ask about."""
+    tokens = re.findall(r"[^\W_]{2,}", fold(phrase))
+    names = [n for n in re.findall(r"[^\W_]{3,}", fold(name)) if n not in replies.SMALL_TALK]
+    if not tokens or not names:
+        return False
+    return all(max(fuzz.ratio(n, t) for t in tokens) >= 85 for n in names)
 
 
 def _last_mentioned(earlier: list[BaseMessage], lines: list[dict[str, Any]]) -> int | None:

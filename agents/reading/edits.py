@@ -106,40 +106,46 @@ def _verb_at_end(folded: str, kind: str) -> int | None:
     return None
 
 
+_LEADING = (
+    "and",
+    "then",
+    "oh",
+    "ok",
+    "okay",
+    "so",
+    "but",
+    "please",
+    "pls",
+    "hmm",
+    "um",
+    "und",
+    "y",
+    "et",
+    "e",
+)
+
+
 def _discourse(text: str) -> tuple[str, bool]:
-    """The segment without a leading "actually," / "ok so" and whether it was a correction."""
+    """The segment without a leading "actually," / "ok so" / "on second thought" and
+    whether it was a correction (the correction words are the lexicon's)."""
     correction = False
+    corrections = words("correction")
+    leading = sorted({*_LEADING, *_CORRECTION, *corrections}, key=len, reverse=True)
     for _ in range(3):
         folded = fold(text)
-        for word in (
-            "and",
-            "then",
-            "oh",
-            "ok",
-            "okay",
-            "so",
-            "but",
-            "please",
-            "pls",
-            "hmm",
-            "um",
-            "und",
-            "y",
-            "et",
-            "e",
-            *_CORRECTION,
-        ):
-            if folded.startswith(word) and (len(folded) == len(word) or folded[len(word)] in " ,:"):
-                after = [t.strip(",:!.;") for t in folded[len(word) :].split()[:1]]
-                after = [t for t in after if t]
-                corrects = bool(after) and (
-                    after[0] in words("correction") or after[0][0].isdigit()
-                )
-                if word in _NO and not (re.match(r"^\S+\s*[,:!.]", folded) or corrects):
-                    break  # "no konbu after all" removes; "no, 30 tofu", "no wait, 12" correct
-                correction = correction or word in _CORRECTION
-                text = text[len(word) :].lstrip(" ,:")
-                break
+        for word in leading:
+            if not word or not folded.startswith(word):
+                continue
+            if len(folded) != len(word) and folded[len(word)] not in " ,:":
+                continue
+            after = [t.strip(",:!.;") for t in folded[len(word) :].split()[:1]]
+            after = [t for t in after if t]
+            corrects = bool(after) and (after[0] in corrections or after[0][0].isdigit())
+            if word in _NO and not (re.match(r"^\S+\s*[,:!.]", folded) or corrects):
+                break  # "no konbu after all" removes; "no, 30 tofu", "no wait, 12" correct
+            correction = correction or word in _CORRECTION or word in corrections
+            text = text[len(word) :].lstrip(" ,:")
+            break
         else:
             break
     return text, correction
@@ -195,7 +201,8 @@ def read_edit(segment: str) -> list[Ask]:
             end = _verb_at_end(folded, kind)  # "bitte den Camembert auf 8 ändern"
             if end is None:
                 continue
-            rest = text[:end].strip(" ,:")
+            # Measured from the end: folding may lengthen the text before the verb ("ß").
+            rest = text[: len(text) - (len(folded) - end)].strip(" ,:")
         if action == "remove":
             removals = _removals(rest)
             if removals:

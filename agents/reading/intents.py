@@ -146,6 +146,23 @@ def sentence_request(sentence: str, *, has_quantity: bool) -> Request | None:
     if number and re.search(rf"\b(?:{_ORDER_WORD})\b\s*(?:#|no\.?|nr\.?)?\s*{number}", folded):
         if _STATUS.search(folded) or folded.endswith("?"):
             return Request("status", order_id=number, text=sentence)
-    if _THAT_ORDER.search(folded) and not has_quantity:
+    if not has_quantity and (_THAT_ORDER.search(folded) or _only_cancel_order(folded)):
         return Request("cancel_order", order_id=None, text=sentence)
     return None
+
+
+_ORDER_NOUN = re.compile(rf"\b(?:{_ORDER_WORD})\b")
+_QUIET = re.compile(
+    r"\b(?:the|that|this|my|our|die|diese|den|das|meine|unsere|el|la|ese|esa|este|mi|le|ce|"
+    r"cette|ma|notre|o|a|esse|essa|il|quello|quell|questo|mio|wieder|again|please|bitte|moment|"
+    r"por favor|s'il vous plait|per favore|doch|jetzt|now|ahora|maintenant|agora|ora|ja|yes|"
+    r"si|oui|sim|mal|lieber|besser|all|whole|ganze|toda|toute|tutto|inteira)\b"
+)
+
+
+def _only_cancel_order(folded: str) -> bool:
+    """ "bitte die Bestellung wieder stornieren": a cancel verb and an order, nothing else."""
+    if not (_CANCEL.search(folded) and _ORDER_NOUN.search(folded)):
+        return False
+    rest = _QUIET.sub(" ", _ORDER_NOUN.sub(" ", _CANCEL.sub(" ", folded)))
+    return not re.sub(r"[^\w]", "", rest)

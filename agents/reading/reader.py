@@ -93,7 +93,7 @@ def read_message(
     if not folded:
         return Reading("chat")
     note = intents.note_of(text)
-    if note:
+    if note and not _orders_below(text):
         return Reading("remember", note=note)
     if confirmation.is_approval(folded):
         return Reading("confirm")
@@ -116,6 +116,30 @@ def read_message(
     elif not reading.asks and reading.intent == "chat" and whole is not None:
         reading.intent = whole.intent  # type: ignore[assignment]
     return reading
+
+
+_HESITATION = frozenset({"no", "nein", "non", "nao", "ok", "okay", "oh", "hmm", "um", "ah", "ach"})
+
+
+def _only_correction(folded: str) -> bool:
+    """ "sorry", "no wait", "ach nein": a correction with nothing else in it."""
+    tokens = [t.strip(" ,.!:;-—") for t in folded.split()]
+    corrections = words("correction")
+    return (
+        bool(tokens)
+        and (
+            folded.strip(" ,.!:;") in corrections
+            or all(t in corrections or t in _HESITATION for t in tokens if t)
+        )
+        and any(t in corrections for t in tokens)
+    )
+
+
+def _orders_below(text: str) -> bool:
+    """ "FYI see below, can you put this in?" over an email of order lines is an order,
+    not a note to remember."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return len(lines) >= 3 and any(find_quantities(line) for line in lines[1:])
 
 
 def _requests(text: str) -> tuple[list[intents.Request], str]:
@@ -160,6 +184,12 @@ def _clauses(sentence: str) -> list[str]:
     return [c for c in _CLAUSE.split(sentence) if c and c.strip()]
 
 
+_ASKS_TO_ORDER = re.compile(
+    r"\b(?:can|could|would|will)\s+(?:you|we|i|u)\s+(?:please\s+)?(?:put|add|send|book|enter|"
+    r"order|process|take|ship|deliver|get)\b"
+)
+
+
 def _question(sentence: str) -> intents.Request | None:
     """In a message of several sentences, one that asks what we know or what the catalog
     has ("what did Alfreds order last time?", "what's the price of Ikura?")."""
@@ -167,6 +197,8 @@ def _question(sentence: str) -> intents.Request | None:
     whole = intents.whole_message_request(folded)
     if whole is not None and whole.intent == "habits":
         return whole
+    if _ASKS_TO_ORDER.search(folded):
+        return None  # "can you put this in?": a request to enter the order, not a question
     if intents.is_question(folded) and not confirmation.is_approval(folded):
         return intents.Request("search", query=search_query(sentence), text=sentence)
     return None
@@ -227,6 +259,24 @@ def _corrects(previous: Ask, ask: Ask) -> bool:
     )
 
 
+def _restate(asks: list[Ask], edit: list[Ask]) -> bool:
+    """A "make the X N" in the message that named X: X's quantity is N (not N more)."""
+    sets = [e for e in edit if e.action == "set" and e.phrase and e.quantity is not None]
+    if not sets or len(sets) != len(edit):
+        return False
+    for change in sets:
+        named = [a for a in asks if a.phrase and _same_product_words(a.phrase, change.phrase)]
+        if len(named) != 1:
+            return False
+        named[0].quantity, named[0].raw_quantity = change.quantity, change.raw_quantity
+    return True
+
+
+def _same_product_words(phrase: str, other: str) -> bool:
+    words_a, words_b = set(fold(phrase).split()), set(fold(other).split())
+    return bool(words_b) and words_b <= words_a
+
+
 def _drop_removed(asks: list[Ask], removals: list[Ask]) -> bool:
     """ "5 ikura, 3 konbu, actually no konbu": a removal in the same message takes back an
     earlier line of it. True when it did."""
@@ -239,14 +289,21 @@ def _drop_removed(asks: list[Ask], removals: list[Ask]) -> bool:
     return dropped
 
 
-def _read_lines(text: str, has_draft: bool, names: NameTerms | None = None) -> Reading:
+def _read_lines(
+    text: str, has_draft: bool, names: NameTerms | None = None, *, quoted: bool = False
+) -> Reading:
     text = _CORRECTED.sub(" ", text)
     shape = layout(text, names)
     reading = Reading("chat", ignored=shape.ignored, headers=shape.headers)
     edits = 0
+    carried = ""  # "12 tofu — sorry, 14": the correction word goes with what follows
     for segment in shape.segments:
-        piece = segment.text
+        piece = f"{carried} {segment.text}".strip()
         folded = fold(piece)
+        carried = ""
+        if _only_correction(folded):
+            carried = piece
+            continue
         if is_not_quantity(piece):
             continue  # the "not 20" of "actually 30 tofu, not 20"
         if PRICE_REQUEST.search(folded):
@@ -260,6 +317,8 @@ def _read_lines(text: str, has_draft: bool, names: NameTerms | None = None) -> R
             removals = [ask for ask in edit if ask.action == "remove" and ask.phrase != "*"]
             if removals and len(removals) == len(edit) and _drop_removed(reading.asks, removals):
                 continue
+            if edit and _restate(reading.asks, edit):
+                continue  # "escargots 24 - no wait make the escargots 20"
             edit = []
         if edit:
             edits += 1
@@ -273,6 +332,14 @@ def _read_lines(text: str, has_draft: bool, names: NameTerms | None = None) -> R
         if items.customer_phrase and reading.customer_phrase is None:
             reading.customer_phrase = items.customer_phrase
     reading.asks = _pair_orphans(reading.asks)
+    asked = any(a.quantity is not None or a.raw_quantity for a in reading.asks)
+    if not asked and shape.quoted and not quoted:
+        # A forward or reply whose only order is in the quoted part ("> we need 10 …"):
+        # the quote is what the sender asks for. Otherwise quotes are history, not orders.
+        inner = _read_lines("\n".join(shape.quoted), has_draft, names, quoted=True)
+        inner.ignored = reading.ignored + inner.ignored
+        inner.headers = {**inner.headers, **reading.headers}
+        return inner
     if _asks_catalog(text, reading, has_draft):
         return Reading("search", query=search_query(text), ignored=reading.ignored)
     if reading.asks:

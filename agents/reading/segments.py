@@ -45,6 +45,7 @@ class Layout:
     ignored: list[str] = field(default_factory=list)  # "greeting", "signature", "PO 4471-B"
     headers: dict[str, str] = field(default_factory=dict)
     context_lines: list[str] = field(default_factory=list)  # header/signature text, for customers
+    quoted: list[str] = field(default_factory=list)  # quoted / forwarded lines, without "> "
 
 
 def layout(message: str, names: NameTerms | None = None) -> Layout:
@@ -54,6 +55,8 @@ def layout(message: str, names: NameTerms | None = None) -> Layout:
     for info in noise.classify_lines(message):
         if info.kind == "blank":
             continue
+        if info.kind == "quote":
+            out.quoted.append(re.sub(r"^\s*(?:>\s*)+", "", info.text))
         if info.kind in _IGNORED_KINDS:
             out.ignored.append(info.kind)
             out.context_lines.append(info.text)
@@ -100,7 +103,8 @@ def split_segment(line: str) -> list[str]:
     parts: list[str] = []
     for piece in _HARD.split(line):
         if piece and piece.strip(" .,:;!?-"):
-            parts.extend(_split_connectors(piece.strip()))
+            for part in _split_dashes(piece.strip()):
+                parts.extend(_split_connectors(part))
     return [part.strip(" .,:;!") for part in parts if part.strip(" .,:;!-–—")]
 
 
@@ -124,6 +128,22 @@ def _split_connectors(piece: str) -> list[str]:
             start = match.end()
     out.append(piece[start:])
     return out
+
+
+_DASH = re.compile(r"\s+[-–—]+\s+")
+
+
+def _split_dashes(piece: str) -> list[str]:
+    """ "tarte au sucre 6 - no wait make the escargots 20": a dash before a correction or
+    an edit starts a new segment; other dashes ("Tofu - 12") stay."""
+    out, start = [], 0
+    for match in _DASH.finditer(piece):
+        following = fold(piece[match.end() :]).split()[:1]
+        if following and (following[0] in words("correction") or _edit_verb(piece[match.end() :])):
+            out.append(piece[start : match.start()])
+            start = match.end()
+    out.append(piece[start:])
+    return [part for part in out if part.strip()]
 
 
 def _edit_verb(text: str) -> bool:
