@@ -1073,7 +1073,9 @@ def _judged(phrase: str, result: Any) -> Any:
     runner-up nearly as good ("syrup": Aniseed Syrup, Sirop d'érable) makes it a question."""
     if not isinstance(result, dict) or not result.get("candidates"):
         return result
-    if result.get("no_match") or result.get("ambiguous"):
+    if result.get("ambiguous"):
+        return _by_model_code(phrase, result)
+    if result.get("no_match"):
         return result
     top, *rest = result["candidates"]
     if fold(phrase).strip() == fold(top["name"]).strip():
@@ -1090,6 +1092,22 @@ def _judged(phrase: str, result: Any) -> Any:
     if second >= top["score"] - CLOSE_SECOND or (not in_name and second >= SEMANTIC_RIVAL):
         return {**result, "ambiguous": True}
     return result
+
+
+def _by_model_code(phrase: str, result: dict[str, Any]) -> dict[str, Any]:
+    """ "GBC DocuBind TL300" between TL300 and TL200: a code with digits that exactly one of
+    the close candidates carries picks it."""
+    codes = [t for t in re.findall(r"[^\W_]+", fold(phrase)) if any(ch.isdigit() for ch in t)]
+    candidates = result["candidates"]
+    if not codes:
+        return result
+    close = [c for c in candidates if c["score"] >= candidates[0]["score"] - 0.15]
+    carrying = [c for c in close if set(codes) <= set(re.findall(r"[^\W_]+", fold(c["name"])))]
+    if len(carrying) != 1:
+        return result
+    chosen = carrying[0]
+    rest = [c for c in candidates if c is not chosen]
+    return {**result, "ambiguous": False, "candidates": [chosen, *rest]}
 
 
 def _usable(result: dict[str, Any]) -> dict[str, Any] | None:

@@ -119,16 +119,26 @@ class NameTerms:
     pair of neighbouring words in a name, folded."""
 
     pairs: frozenset[tuple[str, str]] = frozenset()
+    # (word before, word after) a comma inside a name: "Tennsco Lockers, Gray".
+    commas: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
     def from_names(cls, names: list[str]) -> NameTerms:
         pairs: set[tuple[str, str]] = set()
+        commas: set[tuple[str, str]] = set()
         for name in names:
             tokens = _TERM.findall(fold(name))
             for left, right in zip(tokens, tokens[1:], strict=False):
-                if left[0].isdigit() != right[0].isdigit():
+                if _numeric(left) != _numeric(right):
                     pairs.add((left, right))
-        return cls(frozenset(pairs))
+            for before, after in re.findall(r"([^\W_]+)\s*,\s*([^\W_]+)", fold(name)):
+                commas.add((before, after))
+        return cls(frozenset(pairs), frozenset(commas))
+
+    def joins(self, before: str, after: str) -> bool:
+        """True when a comma between these two texts is one inside a product name."""
+        left, right = _TERM.findall(fold(before))[-1:], _TERM.findall(fold(after))[:1]
+        return bool(left and right) and (left[0], right[0]) in self.commas
 
     def spells(self, text: str) -> bool:
         """True when `text` holds a number written the way a product name writes it."""
@@ -138,7 +148,7 @@ class NameTerms:
     def names_number(self, segment: str, span: QuantitySpan) -> bool:
         """True when the span's number is written as part of a product name here."""
         number = _TERM.findall(fold(span.raw))
-        digits = [t for t in number if t[0].isdigit()]
+        digits = [t for t in number if _numeric(t)]
         if len(digits) != 1 or not self.pairs:
             return False
         before = _TERM.findall(fold(segment[: span.start]))
@@ -146,6 +156,14 @@ class NameTerms:
         return (bool(before) and (before[-1], digits[0]) in self.pairs) or (
             bool(after) and (digits[0], after[0]) in self.pairs
         )
+
+
+# Number words that product names use as words ("HTC One Mini", "Two-Pocket Folder").
+_NAME_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten".split())
+
+
+def _numeric(token: str) -> bool:
+    return token[0].isdigit() or token in _NAME_NUMBER_WORDS
 
 
 def read_items(segment: str, names: NameTerms | None = None) -> SegmentItems:

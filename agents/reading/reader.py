@@ -283,7 +283,7 @@ def _drop_removed(asks: list[Ask], removals: list[Ask]) -> bool:
     dropped = False
     for removal in removals:
         for ask in list(asks):
-            if ask.phrase and fold(ask.phrase) == fold(removal.phrase):
+            if ask.phrase and _same_product_words(ask.phrase, removal.phrase):
                 asks.remove(ask)
                 dropped = True
     return dropped

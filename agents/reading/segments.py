@@ -21,7 +21,8 @@ from agents.reading.numbers import find_quantities
 from agents.reading.text import fold
 
 _BULLET = re.compile(r"^\s*(?:[-*•·▪–—>]+|\(?\d{1,2}[.)]|[a-z][.)])\s+", re.IGNORECASE)
-# ";", "|", " / ", a comma (not one inside a number: "1,000", "3,5"), a sentence end.
+# ";", "|", " / ", a comma (not one inside a number: "1,000", "3,5"), a sentence end
+# (not the full stop of an abbreviation of up to three letters: "4 Stk. Raclette").
 _HARD = re.compile(
     r"\s*;\s*|\s*\|\s*|\s+/\s+|(?<!\d),\s*|,(?!\d)\s*|,\s+(?=\d)"
     r"|(?<=[^\W\d_]{2})[.!?]+\s+(?=\S)|[?!]+\s*"
@@ -68,7 +69,7 @@ def layout(message: str, names: NameTerms | None = None) -> Layout:
             text = info.text  # nothing courteous: keep the line as typed ("-5 tofu")
         out.ignored.extend(dropped)
         for piece in _without_noise(text, out, names):
-            for part in split_segment(piece):
+            for part in split_segment(piece, names):
                 out.segments.append(Segment(part, info.index))
     return out
 
@@ -90,7 +91,7 @@ _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^[\s|:+-]*$")
 
 
-def split_segment(line: str) -> list[str]:
+def split_segment(line: str, names: NameTerms | None = None) -> list[str]:
     """One line split at hard separators, then at connectors between two quantities.
 
     A table row ("| Sir Rodney's Marmalade | 10 |") is one segment, its cells side by side.
@@ -101,7 +102,10 @@ def split_segment(line: str) -> list[str]:
         line = " ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
     line = _BULLET.sub("", line)
     parts: list[str] = []
-    for piece in _HARD.split(line):
+    pieces = _rejoin_abbreviations(line, _HARD.split(line))
+    if names is not None and names.commas:
+        pieces = _rejoin_names(line, pieces, names)
+    for piece in pieces:
         if piece and piece.strip(" .,:;!?-"):
             for part in _split_dashes(piece.strip()):
                 parts.extend(_split_connectors(part))
@@ -131,6 +135,31 @@ def _split_connectors(piece: str) -> list[str]:
 
 
 _DASH = re.compile(r"\s+[-–—]+\s+")
+
+
+def _rejoin_names(line: str, pieces: list[str], names: NameTerms) -> list[str]:
+    """ "2 Tennsco Lockers, Gray": a comma the catalog writes inside a name stays."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and names.joins(out[-1], piece) and f"{out[-1]}," in line:
+            out[-1] = f"{out[-1]}, {piece}"
+            continue
+        out.append(piece)
+    return out
+
+
+def _rejoin_abbreviations(line: str, pieces: list[str]) -> list[str]:
+    """ "4 Stk. Raclette": a full stop after a unit word is an abbreviation, not an end."""
+    out: list[str] = []
+    for piece in pieces:
+        last = fold(out[-1]).split()[-1:] if out else []
+        if last and out[-1].endswith(".") is False and last[0] in words("unit"):
+            at = line.find(piece, max(0, line.find(out[-1]) + len(out[-1])))
+            if at > 0 and line[:at].rstrip().endswith("."):
+                out[-1] = f"{out[-1]}. {piece}"
+                continue
+        out.append(piece)
+    return out
 
 
 def _split_dashes(piece: str) -> list[str]:
