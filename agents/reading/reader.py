@@ -16,11 +16,11 @@ from typing import Literal
 
 from agents import confirmation
 from agents.reading import intents
-from agents.reading.edits import is_not_quantity, read_edit
+from agents.reading.edits import is_not_quantity, read_edit, reference_of
 from agents.reading.items import Ask, NameTerms, read_items, tidy
 from agents.reading.lexicon import words
 from agents.reading.numbers import find_quantities
-from agents.reading.segments import layout
+from agents.reading.segments import layout, rejoin_abbreviations
 from agents.reading.text import clean, fold
 
 Intent = Literal[
@@ -146,7 +146,7 @@ def _requests(text: str) -> tuple[list[intents.Request], str]:
     """Status and cancel requests, sentence by sentence; the rest of the text to read."""
     found: list[intents.Request] = []
     rest: list[str] = []
-    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    sentences = [s for s in rejoin_abbreviations(text, _SENTENCE.split(text)) if s.strip()]
     several = len(sentences) > 1
     for sentence in sentences:
         clauses = _clauses(sentence)
@@ -297,6 +297,7 @@ def _read_lines(
     reading = Reading("chat", ignored=shape.ignored, headers=shape.headers)
     edits = 0
     carried = ""  # "12 tofu — sorry, 14": the correction word goes with what follows
+    pointed: str | None = None
     for segment in shape.segments:
         piece = f"{carried} {segment.text}".strip()
         folded = fold(piece)
@@ -312,7 +313,15 @@ def _read_lines(
             reading.price_request = True
             reading.asks.extend(_without_price_talk(piece))
             continue
+        if has_draft and reference_of(piece) and not find_quantities(piece):
+            pointed = reference_of(piece)  # "el primero, que sean 10": the line meant
+            continue
         edit = read_edit(strip_prices(piece))
+        if pointed:
+            for ask in edit:
+                if ask.reference == "it":
+                    ask.reference = pointed
+            pointed = None
         if not has_draft:
             removals = [ask for ask in edit if ask.action == "remove" and ask.phrase != "*"]
             if removals and len(removals) == len(edit) and _drop_removed(reading.asks, removals):

@@ -102,7 +102,7 @@ def split_segment(line: str, names: NameTerms | None = None) -> list[str]:
         line = " ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
     line = _BULLET.sub("", line)
     parts: list[str] = []
-    pieces = _rejoin_abbreviations(line, _HARD.split(line))
+    pieces = rejoin_abbreviations(line, _HARD.split(line))
     if names is not None and names.commas:
         pieces = _rejoin_names(line, pieces, names)
     for piece in pieces:
@@ -148,7 +148,7 @@ def _rejoin_names(line: str, pieces: list[str], names: NameTerms) -> list[str]:
     return out
 
 
-def _rejoin_abbreviations(line: str, pieces: list[str]) -> list[str]:
+def rejoin_abbreviations(line: str, pieces: list[str]) -> list[str]:
     """ "4 Stk. Raclette": a full stop after a unit word is an abbreviation, not an end."""
     out: list[str] = []
     for piece in pieces:
