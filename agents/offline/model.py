@@ -480,6 +480,11 @@ class OfflineOrderModel(BaseChatModel):
             remaining.clear()
             return
         editing = ask.action == "remove" or ask.factor is not None
+        if ask.action == "remove" and ask.phrase and _drop_open(ask.phrase, remaining, {}):
+            # "forget the blue widgets": the open question goes, and no line is touched.
+            plan.open_changed = True
+            plan.notes.append(f"Dropped “{ask.phrase}” from the open questions.")
+            return
         if not ask.phrase and not ask.reference:
             self._plan_bare_quantity(plan, ask, on_draft, remaining, limit)
             return

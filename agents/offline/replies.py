@@ -117,9 +117,13 @@ def unresolved(ask: Ask, result: dict[str, Any]) -> str:
         close = [c for c in candidates if c["score"] >= candidates[0]["score"] - 0.15][:4]
         options = " or ".join(f"{c['name']} (#{c['product_id']})" for c in close)
         return f"❓ Which one did you mean by “{ask.phrase}” ({ask.quantity}): {options}?"
-    suggestion = ", ".join(c["name"] for c in candidates[:3])
+    # Suggest only what can be sold.
+    suggestion = ", ".join([c["name"] for c in candidates if not c.get("discontinued")][:3])
     tail = f" Closest: {suggestion}." if suggestion else ""
-    return f"✗ I couldn't find “{ask.phrase}” in the catalog, so I left it out.{tail}"
+    return (
+        f"✗ I couldn't find “{ask.phrase}” in the catalog, so I left it out.{tail} Which "
+        f"product is it? (Or say “skip {ask.phrase}”.)"
+    )
 
 
 def bad_quantity(ask: Ask, limit: int) -> str:
