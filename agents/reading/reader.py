@@ -112,7 +112,7 @@ def read_message(
     if not reading.asks and requests:
         first = requests.pop(0)
         reading.intent = first.intent  # type: ignore[assignment]
-        reading.order_id = first.order_id
+        reading.order_id, reading.query = first.order_id, first.query
     elif not reading.asks and reading.intent == "chat" and whole is not None:
         reading.intent = whole.intent  # type: ignore[assignment]
     return reading
@@ -157,11 +157,23 @@ def _requests(text: str) -> tuple[list[intents.Request], str]:
             request = intents.sentence_request(body, has_quantity=bool(quantities))
             if request is None and several and not quantities:
                 request = _question(body)
+            if request is not None and _same_question(request, found):
+                continue  # "Do we still carry X? what does it cost": one question about X
             if request is not None:
                 found.append(request)
             else:
                 rest.append(clause)
     return found, "\n".join(rest)
+
+
+_PRONOUNS = frozenset("it its they them that this those these does do is are cost costs".split())
+
+
+def _same_question(request: intents.Request, found: list[intents.Request]) -> bool:
+    """A catalog question about "it" right after one about a product is about that product."""
+    if request.intent != "search" or not any(r.intent == "search" for r in found):
+        return False
+    return set(fold(request.query or "").split()) <= _PRONOUNS
 
 
 _QUESTION_AFTER = re.compile(

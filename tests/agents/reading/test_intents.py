@@ -67,3 +67,9 @@ def test_order_numbers() -> None:
 def test_corrections_inside_one_message(message: str, expected: list) -> None:
     asks = [(a.phrase, a.quantity) for a in read_message(message).asks]
     assert asks == expected
+
+
+def test_a_question_about_it_after_a_question_about_a_product_is_one_question() -> None:
+    reading = read_message("Do we still carry Gudbrandsdalsost? what does it cost")
+    assert reading.intent == "search" and "gudbrandsdalsost" in (reading.query or "")
+    assert reading.requests == []
