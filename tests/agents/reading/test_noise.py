@@ -658,3 +658,11 @@ def test_random_emails_keep_every_order_line(email: tuple[str, list[str], list[s
             assert all(
                 s.end <= quantity.start() or s.start >= quantity.end() for s in find_noise(line)
             )
+
+
+@pytest.mark.parametrize(
+    ("segment", "value"),
+    [("Delivery to dock 3", "3"), ("KW 51", "51"), ("cust. no. 4471", "4471"), ("Tor 7", "7")],
+)
+def test_places_and_weeks_are_references_not_quantities(segment: str, value: str) -> None:
+    assert [span.value for span in find_noise(segment)] == [value]
