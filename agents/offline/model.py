@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 from agents.offline import replies
 from agents.reading import noise
 from agents.reading.intents import note_of
-from agents.reading.items import Ask, NameTerms
+from agents.reading.items import Ask, NameTerms, split_at_connectors
 from agents.reading.reader import Reading, read_message
 from agents.reading.text import clean, fold
 from config import get_settings
@@ -922,8 +922,8 @@ def _looks_like_product(phrase: str, name: str) -> bool:
 
 def _parts(phrase: str) -> list[str]:
     """A run of words cut at its connectors ("X y Y", "X and Y"), when it has any."""
-    parts = re.split(r"\s*,\s*|\s+(?:and|und|y|e|et|plus|&)\s+", phrase, flags=re.IGNORECASE)
-    return [part for part in parts if part.strip()] if len(parts) > 1 else []
+    parts = split_at_connectors(phrase)
+    return parts if len(parts) > 1 else []
 
 
 def _holds_name(phrase: str, name: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from agents.reading.items import Ask, read_items, tidy
+from agents.reading.items import Ask, read_items, split_at_connectors, tidy
 from agents.reading.lexicon import words
 from agents.reading.numbers import find_quantities
 from agents.reading.text import fold
@@ -262,7 +262,6 @@ def _removals(rest: str) -> list[Ask]:
         return [Ask("*", None, None, "remove"), *tail]
     if not phrase or find_quantities(phrase):
         return []
-    connectors = "|".join(re.escape(c) for c in sorted(words("connector"), key=len, reverse=True))
-    parts = re.split(rf"\s*,\s*|\s+(?:{connectors})\s+", phrase, flags=re.IGNORECASE)
-    asks = [Ask(tidy(part), None, None, "remove") for part in parts if tidy(part)]
+    asks = [Ask(tidy(part), None, None, "remove") for part in split_at_connectors(phrase)]
+    asks = [ask for ask in asks if ask.phrase]
     return _with_references(asks)

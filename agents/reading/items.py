@@ -320,7 +320,7 @@ def _asks(span: QuantitySpan, phrase: str, segment: str) -> list[Ask]:
     raw = phrase.strip(" ,;:.")
     each = _EACH.match(fold(raw))
     text = tidy(raw[each.end() :] if each else raw)
-    parts = [tidy(p) for p in _split_connectors(text)] if each else [text]
+    parts = [tidy(p) for p in split_at_connectors(text)] if each else [text]
     return [
         Ask(
             phrase=part,
@@ -335,6 +335,18 @@ def _asks(span: QuantitySpan, phrase: str, segment: str) -> list[Ask]:
     ]
 
 
-def _split_connectors(text: str) -> list[str]:
+@functools.cache
+def connector_pattern() -> re.Pattern[str]:
+    """A connector between words ("and", "und", "y", "et", "&"), from the lexicon, once."""
     connectors = "|".join(re.escape(c) for c in _phrases("connector") if c.strip())
-    return [p for p in re.split(rf"\s*,\s*|\s+(?:{connectors})\s+", text, flags=re.I) if p]
+    return re.compile(rf"\s+(?:{connectors})\s+", re.IGNORECASE)
+
+
+def split_at_connectors(text: str) -> list[str]:
+    """ "Geitost and Flotemysost", "A, B y C": the parts between commas and connectors."""
+    return [
+        part
+        for piece in re.split(r"\s*,\s*", text)
+        for part in connector_pattern().split(piece)
+        if part and part.strip()
+    ]

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from agents.reading import noise
-from agents.reading.items import NameTerms
+from agents.reading.items import NameTerms, connector_pattern
 from agents.reading.lexicon import words
 from agents.reading.numbers import find_quantities
 from agents.reading.text import fold
@@ -114,13 +114,8 @@ def split_segment(line: str, names: NameTerms | None = None) -> list[str]:
 
 def _split_connectors(piece: str) -> list[str]:
     """Split at "and"/"und"/"y"/... only where each side has a quantity of its own."""
-    connectors = sorted((c for c in words("connector") if c.strip()), key=len, reverse=True)
-    if not connectors:
-        return [piece]
-    pattern = re.compile(
-        r"\s+(?:" + "|".join(re.escape(c) for c in connectors) + r")\s+", re.IGNORECASE
-    )
-    cuts = [m for m in pattern.finditer(piece)]
+    pattern = connector_pattern()
+    cuts = list(pattern.finditer(piece))
     if not cuts:
         return [piece]
     out, start = [], 0
