@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -165,7 +166,18 @@ class Draft(Base):
     """
 
     __tablename__ = "drafts"
-    __table_args__ = (Index("ix_drafts_thread_status", "thread_id", "status"),)
+    __table_args__ = (
+        Index("ix_drafts_thread_status", "thread_id", "status"),
+        # At most one open draft per conversation, whatever number of processes race to
+        # start one: the database refuses the second (a partial unique index).
+        Index(
+            "uq_drafts_one_open_per_thread",
+            "thread_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
 
     draft_id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[str | None] = mapped_column(String(100))
@@ -249,3 +261,32 @@ class DraftOpenItem(Base):
     candidates: Mapped[str] = mapped_column(Text, default="[]")
 
     draft: Mapped[Draft] = relationship(back_populates="open_items")
+
+
+class OutboxEvent(enum.StrEnum):
+    """What happened to an order that customer memory must learn."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class MemoryOutbox(Base):
+    """An order event customer memory has yet to learn (a transactional outbox).
+
+    Written in the same transaction as the confirmation or cancellation, so an event is
+    never lost when Chroma is down; delivered to the memory store afterwards, with
+    retries and backoff, by whichever process claims it first.
+    """
+
+    __tablename__ = "memory_outbox"
+    __table_args__ = (Index("ix_memory_outbox_pending", "delivered_at", "next_attempt_at"),)
+
+    outbox_id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.order_id", ondelete="CASCADE"))
+    event: Mapped[OutboxEvent] = mapped_column(_str_enum(OutboxEvent))
+    thread_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
