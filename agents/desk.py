@@ -178,6 +178,7 @@ class Turn:
     customer_id: str | None = None  # the customer this turn was about, if known
     memories: list[Memory] = field(default_factory=list)  # what we remembered of them
     attention: list[str] = field(default_factory=list)  # questions to answer before confirming
+    busy: bool = False  # another turn of this thread held it past the wait: nothing was done
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -186,6 +187,7 @@ class Turn:
             "order_id": self.order_id,
             "pending": self.pending,
             "attention": list(self.attention),
+            "busy": self.busy,
             "tool_calls": [step.__dict__ for step in self.steps],
             "error": self.error,
             "customer_id": self.customer_id,
