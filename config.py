@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     db_pool_timeout: float = Field(default=30.0, gt=0)
     db_pool_recycle: int = Field(default=1800, ge=-1)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    # How long a turn waits for another turn of the same conversation (a double submit,
+    # a second tab, another replica) before answering "busy" (the API's 409).
+    thread_lock_wait_s: float = Field(default=30.0, gt=0, le=600)
+    # Turns one process runs at once (PostgreSQL: each holds one lock connection, beside
+    # the engine's pool); more wait their turn. Turns are CPU-bound under one GIL, so a
+    # few suffice - more processes, not more threads, add throughput.
+    max_concurrent_turns: int = Field(default=10, ge=1, le=200)
     db_echo: bool = False
 
     # Vector store

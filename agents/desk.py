@@ -24,8 +24,8 @@ import functools
 import json
 import logging
 import sqlite3
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec
@@ -36,7 +36,13 @@ import psycopg
 from langchain.agents import create_agent
 from langchain.agents.middleware import ModelRequest, dynamic_prompt
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    RemoveMessage,
+    ToolMessage,
+)
 from langgraph.types import Command
 from psycopg_pool import PoolTimeout
 from sqlalchemy import Engine
@@ -58,6 +64,7 @@ from agents.reading.text import clean
 from agents.tools import TOOLS, DeskContext, draft_json, memory_json
 from config import Settings, get_settings
 from db.engine import get_db_engine
+from db.locks import ThreadBusy, ThreadLocks
 from memory.habits import summary_memory
 from memory.store import Memory, MemoryStore, get_memory_store, private_memory_store
 from memory.threads import close_checkpointer, open_checkpointer
@@ -98,6 +105,10 @@ DATABASE_DOWN_REPLIES = {
     "reject": "Not cancelled: the order database could not be reached. Please try again "
     "in a moment.",
 }
+BUSY_REPLY = (
+    "This conversation is busy with another request (a second tab, or the same message "
+    "sent twice?), so this one was not handled. Please try again in a moment."
+)
 
 
 def describe_failure(error: BaseException) -> str:
@@ -212,14 +223,15 @@ class OrderDesk:
         checkpointer: Any,
         prompt: str,
         memory: MemoryStore | None = None,
+        locks: ThreadLocks | None = None,
     ) -> None:
         self.engine, self.catalog, self.customers = engine, catalog, customers
         self.memory = memory
         self.model_label = describe_model(model)
         self._checkpointer = checkpointer
         self._prompt = prompt
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        # One turn per thread at a time, in every process on this database.
+        self._locks = locks or ThreadLocks(engine, wait_s=get_settings().thread_lock_wait_s)
         self.agent = create_agent(
             model,
             tools=TOOLS,
@@ -266,6 +278,11 @@ class OrderDesk:
             checkpointer=open_checkpointer(settings, url=engine.url),
             prompt=load_prompt(prompt_path),
             memory=memory if memory is not None else _default_memory(settings, collection),
+            locks=ThreadLocks(
+                engine,
+                wait_s=settings.thread_lock_wait_s,
+                pool_size=settings.max_concurrent_turns,
+            ),
         )
 
     # --- public API -----------------------------------------------------------------------
@@ -283,8 +300,8 @@ class OrderDesk:
                 reply=f"That message is too long ({len(text):,} characters; the limit is "
                 f"{MAX_MESSAGE_CHARS:,}). Please send the order in smaller parts.",
             )
-        with self._thread_lock(thread_id):
-            return self._run_turn(thread_id, text, user)
+        with self._one_turn(thread_id) as busy:
+            return busy or self._run_turn(thread_id, text, user)
 
     @_database_down_is_a_turn
     def approve(self, thread_id: str, *, user: str | None = None) -> Turn:
@@ -295,7 +312,9 @@ class OrderDesk:
         (`orders.threads.confirm_thread_draft`, the tool's own path). While the draft
         needs attention it refuses with the open question and changes nothing.
         """
-        with self._thread_lock(thread_id):
+        with self._one_turn(thread_id) as busy:
+            if busy:
+                return busy
             draft = self.current_draft(thread_id)
             if open_question(draft) is not None:
                 assert draft is not None
@@ -325,7 +344,9 @@ class OrderDesk:
     @_database_down_is_a_turn
     def reject(self, thread_id: str, *, user: str | None = None) -> Turn:
         """The Cancel button: do not confirm, and discard the thread's open draft."""
-        with self._thread_lock(thread_id):
+        with self._one_turn(thread_id) as busy:
+            if busy:
+                return busy
             self._clear_interrupt(thread_id, user)
             with Session(self.engine) as session:
                 try:
@@ -338,8 +359,10 @@ class OrderDesk:
             )
 
     def close(self) -> None:
-        """Release the checkpointer's connections (the engine is the process's, not ours)."""
+        """Release the checkpointer's and the locks' connections (the engine is the
+        process's, not ours)."""
         close_checkpointer(self._checkpointer)
+        self._locks.close()
 
     def current_draft(self, thread_id: str) -> DraftView | None:
         with Session(self.engine) as session:
@@ -381,25 +404,24 @@ class OrderDesk:
         self, thread_id: str, payload: Any, user: str | None, recall: Recall | None = None
     ) -> Turn:
         config = self._config(thread_id)
-        before = len(self.history(thread_id))
         context = self._context(thread_id, user, recall)
+        produced = _Produced()  # this run's own messages, never "the latest checkpoint's"
         try:
-            self.agent.invoke(payload, config, context=context)
-            premature = self._premature_confirmation(thread_id)
+            produced.run(self.agent, payload, config, context)
+            premature = self._premature_confirmation(thread_id, produced.messages)
             if premature:
                 # confirm_order asked in the same breath as a draft change (or with no
                 # draft to show): the user has not seen what they would approve.
-                self.agent.invoke(Command(resume=reject(premature)), config, context=context)
+                produced.run(self.agent, Command(resume=reject(premature)), config, context)
         except Exception as error:  # the model or a tool failed: say what did happen
             log.exception("turn failed in thread %s", thread_id)
-            return self._failed_turn(thread_id, self.history(thread_id)[before:], error)
-        return self._turn(thread_id, self.history(thread_id)[before:])
+            return self._failed_turn(thread_id, produced.messages, error)
+        return self._turn(thread_id, produced.messages)
 
-    def _premature_confirmation(self, thread_id: str) -> str | None:
+    def _premature_confirmation(self, thread_id: str, messages: list[BaseMessage]) -> str | None:
         """Why a pending confirm_order must not wait for approval, or None when it may."""
         if not self._pending_interrupt(thread_id):
             return None
-        messages = self.history(thread_id)
         last_ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
         return premature_confirmation(last_ai=last_ai, draft=self.current_draft(thread_id))
 
@@ -534,10 +556,23 @@ class OrderDesk:
         if self._pending_interrupt(thread_id):
             self._invoke(thread_id, Command(resume=reject("The user did not confirm.")), user)
 
-    def _thread_lock(self, thread_id: str) -> threading.Lock:
-        # One turn at a time per thread: a double submit waits instead of interleaving.
-        with self._locks_guard:
-            return self._locks.setdefault(thread_id, threading.Lock())
+    @contextmanager
+    def _one_turn(self, thread_id: str) -> Iterator[Turn | None]:
+        """Hold the thread's lock for the body, which gets None; or, when another turn of
+        the thread (in any process) holds it past the wait, a busy Turn and no lock."""
+        with ExitStack() as held:
+            try:
+                held.enter_context(self._locks.hold(thread_id))
+            except ThreadBusy:
+                log.info("thread %s busy: a turn was refused after the wait", thread_id)
+                yield Turn(
+                    reply=BUSY_REPLY,
+                    draft=self.current_draft(thread_id),
+                    error="conversation busy",
+                    busy=True,
+                )
+                return
+            yield None
 
     def _prompt_with_draft(self) -> Any:
         desk = self
@@ -580,6 +615,45 @@ def _default_memory(settings: Settings, collection: Any) -> MemoryStore | None:
     except Exception as error:  # noqa: BLE001 - the desk works without memory, and says so
         log.warning("customer memory unavailable (Chroma down?): %s", error)
         return None
+
+
+class _Produced:
+    """The messages one turn's own agent runs produced, in order, from the graph's
+    update stream (a message a later node rewrote - same id - appears once, as rewritten)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, BaseMessage] = {}
+        self._anonymous: list[tuple[int, BaseMessage]] = []
+        self._order: list[str] = []
+
+    def run(self, agent: Any, payload: Any, config: dict[str, Any], context: Any) -> None:
+        for update in agent.stream(payload, config, context=context, stream_mode="updates"):
+            for node_update in update.values():
+                if isinstance(node_update, dict):
+                    self._add(node_update.get("messages") or [])
+
+    def _add(self, messages: Any) -> None:
+        for message in messages if isinstance(messages, list) else [messages]:
+            if isinstance(message, RemoveMessage):
+                self._by_id.pop(message.id or "", None)
+            elif isinstance(message, BaseMessage):
+                if message.id is None:
+                    self._anonymous.append((len(self._order), message))
+                    self._order.append("")
+                    continue
+                if message.id not in self._by_id:
+                    self._order.append(message.id)
+                self._by_id[message.id] = message
+
+    @property
+    def messages(self) -> list[BaseMessage]:
+        anonymous = dict(self._anonymous)
+        ordered: list[BaseMessage] = []
+        for position, message_id in enumerate(self._order):
+            message = anonymous.get(position) if not message_id else self._by_id.get(message_id)
+            if message is not None:
+                ordered.append(message)
+        return ordered
 
 
 def _steps(messages: list[BaseMessage]) -> list[ToolStep]:
