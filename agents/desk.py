@@ -167,6 +167,8 @@ class Recall:
     customer_id: str | None = None
     memories: list[Memory] = field(default_factory=list)
     named: bool = False  # the message itself named the customer
+    draft: DraftView | None = None  # the thread's open draft when the turn began
+    read: bool = False  # whether `draft` was read (an empty Recall read nothing)
 
 
 @dataclass
@@ -190,6 +192,7 @@ class Turn:
     memories: list[Memory] = field(default_factory=list)  # what we remembered of them
     attention: list[str] = field(default_factory=list)  # questions to answer before confirming
     busy: bool = False  # another turn of this thread held it past the wait: nothing was done
+    interrupted: bool = field(default=False, repr=False)  # confirm_order awaits approval
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -382,7 +385,7 @@ class OrderDesk:
     def _answer(self, thread_id: str, text: str, user: str | None, recall: Recall) -> Turn:
         approval = is_approval(text)
         if approval:
-            draft = self.current_draft(thread_id)
+            draft = recall.draft  # read under this turn's lock: still current
             if open_question(draft) is not None:
                 # "yes" to a draft with open questions: they are the answer, not an order.
                 assert draft is not None
@@ -392,7 +395,7 @@ class OrderDesk:
                 return self._invoke(thread_id, Command(resume=APPROVE), user, recall)
             self._clear_interrupt(thread_id, user)
         turn = self._invoke(thread_id, {"messages": [HumanMessage(text)]}, user, recall)
-        if approval and self._pending_interrupt(thread_id):
+        if approval and turn.interrupted:
             # The user's own words were the approval: the facade resumes, not the model.
             resumed = self._invoke(thread_id, Command(resume=APPROVE), user, recall)
             asked = [step for step in turn.steps if step.result is not None]
@@ -405,10 +408,10 @@ class OrderDesk:
     ) -> Turn:
         config = self._config(thread_id)
         context = self._context(thread_id, user, recall)
-        produced = _Produced()  # this run's own messages, never "the latest checkpoint's"
+        produced = _Produced(thread_id)  # this run's own messages, not the latest checkpoint's
         try:
             produced.run(self.agent, payload, config, context)
-            premature = self._premature_confirmation(thread_id, produced.messages)
+            premature = self._premature_confirmation(produced)
             if premature:
                 # confirm_order asked in the same breath as a draft change (or with no
                 # draft to show): the user has not seen what they would approve.
@@ -416,14 +419,15 @@ class OrderDesk:
         except Exception as error:  # the model or a tool failed: say what did happen
             log.exception("turn failed in thread %s", thread_id)
             return self._failed_turn(thread_id, produced.messages, error)
-        return self._turn(thread_id, produced.messages)
+        return self._turn(thread_id, produced.messages, interrupted=produced.interrupted)
 
-    def _premature_confirmation(self, thread_id: str, messages: list[BaseMessage]) -> str | None:
+    def _premature_confirmation(self, produced: _Produced) -> str | None:
         """Why a pending confirm_order must not wait for approval, or None when it may."""
-        if not self._pending_interrupt(thread_id):
+        if not produced.interrupted:
             return None
+        messages = produced.messages
         last_ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
-        return premature_confirmation(last_ai=last_ai, draft=self.current_draft(thread_id))
+        return premature_confirmation(last_ai=last_ai, draft=self.current_draft(produced.thread_id))
 
     def _failed_turn(self, thread_id: str, messages: list[BaseMessage], error: Exception) -> Turn:
         turn = self._turn(thread_id, messages)
@@ -449,7 +453,10 @@ class OrderDesk:
         reply: str | None = None,
         error: str | None = None,
         order_id: int | None = None,
+        interrupted: bool | None = None,
     ) -> Turn:
+        """The Turn for `messages`; `interrupted` when the caller knows whether the run
+        stopped at the approval interrupt (else the checkpoint is asked)."""
         steps = _steps(messages)
         order_id = order_id or next(
             (
@@ -466,7 +473,8 @@ class OrderDesk:
             draft = open_draft_for_thread(session=session, thread_id=thread_id)
             if draft is None and order_id is not None:
                 draft = latest_draft_for_thread(session=session, thread_id=thread_id)
-        interrupted = self._pending_interrupt(thread_id)
+        if interrupted is None:
+            interrupted = self._pending_interrupt(thread_id)
         if reply is None and not texts and not interrupted:
             error, reply = _no_answer(messages)
         final = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
@@ -480,6 +488,7 @@ class OrderDesk:
             steps=steps,
             error=error,
             attention=questions,
+            interrupted=interrupted,
         )
 
     # --- memory -------------------------------------------------------------------------
@@ -488,13 +497,10 @@ class OrderDesk:
         """The customer the turn is about (named in the message, else the draft's) and
         their memories; without a customer or a memory store, nothing."""
         match = self.customers.find_in(text) if text else None
-        customer_id = match.customer_id if match else self._draft_customer(thread_id)
-        return Recall(customer_id, self._memories_of(customer_id, text), named=match is not None)
-
-    def _draft_customer(self, thread_id: str) -> str | None:
-        with Session(self.engine) as session:
-            draft = open_draft_for_thread(session=session, thread_id=thread_id)
-        return draft.customer_id if draft else None
+        draft = self.current_draft(thread_id)
+        customer_id = match.customer_id if match else (draft.customer_id if draft else None)
+        memories = self._memories_of(customer_id, text)
+        return Recall(customer_id, memories, named=match is not None, draft=draft, read=True)
 
     def _memories_of(self, customer_id: str | None, text: str) -> list[Memory]:
         if customer_id is None or self.memory is None:
@@ -546,6 +552,7 @@ class OrderDesk:
             memory=self.memory,
             customer_id=recall.customer_id,
             memories=recall.memories,
+            draft_at_start=recall.draft if recall.read else _UNREAD,
         )
 
     def _pending_interrupt(self, thread_id: str) -> bool:
@@ -580,8 +587,16 @@ class OrderDesk:
         @dynamic_prompt
         def prompt_with_draft(request: ModelRequest) -> str:
             context: DeskContext = request.runtime.context
-            with Session(desk.engine) as session:
-                draft = open_draft_for_thread(session=session, thread_id=context.thread_id)
+            messages = request.state.get("messages") or []
+            if (
+                context.draft_at_start is not _UNREAD
+                and messages
+                and isinstance(messages[-1], HumanMessage)
+            ):
+                draft = context.draft_at_start  # no tool has run yet in this turn
+            else:
+                with Session(desk.engine) as session:
+                    draft = open_draft_for_thread(session=session, thread_id=context.thread_id)
             current = json.dumps(draft_json(draft), default=str) if draft else "null"
             prompt = f"{desk._prompt}\n\n## Current draft\n<draft>{current}</draft>\n"
             return prompt + memories_block(context.customer_id, context.memories)
@@ -617,17 +632,26 @@ def _default_memory(settings: Settings, collection: Any) -> MemoryStore | None:
         return None
 
 
+_UNREAD = object()  # DeskContext.draft_at_start when the turn did not read the draft
+
+
 class _Produced:
     """The messages one turn's own agent runs produced, in order, from the graph's
-    update stream (a message a later node rewrote - same id - appears once, as rewritten)."""
+    update stream (a message a later node rewrote - same id - appears once, as rewritten),
+    and whether the last run stopped at an interrupt (confirm_order awaiting approval)."""
 
-    def __init__(self) -> None:
+    def __init__(self, thread_id: str) -> None:
+        self.thread_id = thread_id
+        self.interrupted = False
         self._by_id: dict[str, BaseMessage] = {}
         self._anonymous: list[tuple[int, BaseMessage]] = []
         self._order: list[str] = []
 
     def run(self, agent: Any, payload: Any, config: dict[str, Any], context: Any) -> None:
+        self.interrupted = False
         for update in agent.stream(payload, config, context=context, stream_mode="updates"):
+            if "__interrupt__" in update:
+                self.interrupted = True
             for node_update in update.values():
                 if isinstance(node_update, dict):
                     self._add(node_update.get("messages") or [])

@@ -50,6 +50,9 @@ class DeskContext:
     memory: MemoryStore | None = None  # long-term customer memory; None when unavailable
     customer_id: str | None = None  # the customer this turn is about, when known
     memories: list[Memory] = field(default_factory=list)  # recalled for this turn
+    # The thread's open draft as the turn found it (read once, under the thread's lock),
+    # for the prompt until a tool runs; `_UNREAD` when the turn did not read it.
+    draft_at_start: Any = None
 
 
 class LineInput(BaseModel):
