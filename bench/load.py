@@ -1,41 +1,63 @@
-"""Load: 100 conversations at once take orders to confirmation against limited stock.
+"""Load: 100 conversations at once take orders to confirmation against limited stock,
+on one API process or on several, then the same threads on two processes at once.
 
-Starts `uvicorn api:app` (one worker, offline model) on a free loopback port over a
-freshly seeded store, cuts three products (Tofu, Konbu, Ikura) to 20 units each, then
-runs `--conversations` conversations at once, each in its own thread and httpx client:
-POST /api/chat with an order (1-3 units of one or two of the scarce products, sometimes
-a well-stocked one too) → a draft; then confirm it, half by saying "yes", half with
-POST /api/chat/{thread}/approve. Together they ask for far more than there is, so some
-confirmations are refused for stock, and that refusal ends the conversation.
+Starts `uvicorn api:app` (offline model) over a freshly seeded store - `--replicas` API
+processes, each on its own free loopback port with `--workers` uvicorn workers, as a load
+balancer sees them; with more than one process, a Chroma server (`--chroma-server`,
+implied) that all of them share - cuts three products (Tofu, Konbu, Ikura) to 20 units
+each, then runs `--conversations` conversations at once, each in its own thread and httpx
+client: POST /api/chat with an order (1-3 units of one or two of the scarce products,
+sometimes a well-stocked one too) → a draft; then confirm it, half by saying "yes", half
+with POST /api/chat/{thread}/approve. Requests are spread round-robin per request: a
+conversation's draft and its confirmation go to different replicas. Together they ask
+for far more than there is, so some confirmations are refused for stock, and that
+refusal ends the conversation.
 
-Afterwards the database itself is audited: every order a client was told about exists
-once, with the thread, customer and lines that client asked for; no thread has two
-orders; no order exists that no client was told about; no refusal left an order; stock
-is never negative; for every product, stock before = stock after + units sold; no
-refusal for stock came while the stock was there; and no request got a 5xx. It prints
-the outcome counts, throughput, turn latency per kind and each check (OK / FAILED), and
-exits 1 if any check failed.
+The load phase is audited against the database at once: every order a client was told
+about exists once, with the thread, customer and lines that client asked for; no thread
+has two orders; no order exists that no client was told about; no refusal left an order;
+stock is never negative; for every product, stock before = stock after + units sold; no
+refusal for stock came while the stock was there; and no request got a 5xx.
+
+Then the same-thread phase (`bench.same_thread`, `--same-thread K` threads): a double
+submit, two edits and two approvals of one thread, each pair sent at once to two
+processes. After both phases `bench.audit` reads the database, the checkpointer and
+Chroma: one order per draft and per thread (exactly one where an approval was meant), no
+two open drafts, no forked checkpoint history, no dangling tool call, every accepted
+message kept, every reply consistent with the database, every order's memory summary,
+no lost edit. It prints the counts, throughput, latency per kind and each check (OK /
+FAILED) on stdout (the servers' own logs go to stderr), and exits 1 if any check failed.
 
     python -m bench.load [--conversations 100] [--database-url URL] [--timeout 300]
+        [--replicas 1] [--workers 1] [--chroma-server] [--same-thread 10]
+        [--compare-workers 1,2]
 
 `--database-url` names a PostgreSQL server: a scratch database is made on it and dropped
-afterwards (default: a temporary SQLite file). `tests/reliability/test_load.py` runs the
-same conversations and audit in-process on both backends.
+afterwards (default: a temporary SQLite file). `--compare-workers 1,2` runs everything
+once per worker count, each on a fresh store, and compares requests/s and chat-turn
+p50/p95 of the load phase. `tests/reliability/test_load.py` runs the same conversations
+and audit in-process on both backends; `tests/bench/test_cluster.py` runs this command
+small, and the launcher (`scripts/cluster`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
+import statistics
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -43,9 +65,22 @@ from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import NullPool
 
-from bench.server import add_database_option, api_server, latency_line, seeded_store
-from config import normalize_database_url
+from bench.audit import Check as AuditCheck
+from bench.audit import Exchange, Expect, audit_run
+from bench.audit import Store as AuditStore
+from bench.same_thread import make_same_plans, no_lost_edit, run_same_thread
+from bench.server import (
+    add_database_option,
+    api_servers,
+    chroma_server,
+    latency_line,
+    percentile,
+    seeded_store,
+    use_chroma_server,
+)
+from config import load_settings, normalize_database_url
 from db.models import Customer, Order, Product
+from rag.chroma import create_chroma_client
 
 BENCH_DB = "orderdesk_bench_load"
 SCARCE = {14: "tofu", 13: "konbu", 10: "ikura"}  # product id → what the clients type
@@ -85,6 +120,7 @@ class Outcome:
     problem: str | None = None  # why it is "other" or "error"
     statuses: list[int] = field(default_factory=list)
     latencies_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    exchanges: list[Exchange] = field(default_factory=list)  # every request, for bench.audit
 
 
 @dataclass(frozen=True)
@@ -147,11 +183,26 @@ def make_plans(engine: Engine, count: int) -> list[Plan]:
     return plans
 
 
-def converse(client: httpx.Client, plan: Plan, deadline: float) -> Outcome:
-    """Draft the plan's order, then confirm it; record what the client was told."""
+def converse(
+    client: httpx.Client, plan: Plan, deadline: float, urls: Sequence[str] = ("",), offset: int = 0
+) -> Outcome:
+    """Draft the plan's order, then confirm it; record what the client was told.
+
+    Request k of the conversation goes to `urls[(offset + k) % len(urls)]` (round-robin per
+    request, as a load balancer without affinity would send it); `""` is the client's own
+    base URL.
+    """
     outcome = Outcome(plan)
     order = {"thread_id": plan.thread_id, "message": plan.message()}
-    drafted = _send(outcome, "chat", deadline, lambda: client.post("/api/chat", json=order))
+    route = _Route(urls, offset)
+    drafted = _send(
+        outcome,
+        "chat",
+        deadline,
+        lambda: client.post(f"{route()}/api/chat", json=order),
+        route,
+        order["message"],
+    )
     if drafted is None:
         return outcome
     draft = drafted.get("draft") or {}
@@ -162,11 +213,14 @@ def converse(client: httpx.Client, plan: Plan, deadline: float) -> Outcome:
         return outcome
 
     def confirm() -> httpx.Response:
+        url = route()
         if plan.say_yes:
-            return client.post("/api/chat", json={"thread_id": plan.thread_id, "message": "yes"})
-        return client.post(f"/api/chat/{plan.thread_id}/approve")
+            yes = {"thread_id": plan.thread_id, "message": "yes"}
+            return client.post(f"{url}/api/chat", json=yes)
+        return client.post(f"{url}/api/chat/{plan.thread_id}/approve")
 
-    confirmed = _send(outcome, "confirm", deadline, confirm)
+    said = "yes" if plan.say_yes else None
+    confirmed = _send(outcome, "confirm", deadline, confirm, route, said)
     if confirmed is None:
         return outcome
     outcome.reply = confirmed.get("reply", "")
@@ -179,10 +233,28 @@ def converse(client: httpx.Client, plan: Plan, deadline: float) -> Outcome:
     return outcome
 
 
+class _Route:
+    """The API process for a conversation's next request: round-robin from `offset`."""
+
+    def __init__(self, urls: Sequence[str], offset: int) -> None:
+        self.urls, self.next, self.last = list(urls), offset, ""
+
+    def __call__(self) -> str:
+        self.last = self.urls[self.next % len(self.urls)]
+        self.next += 1
+        return self.last
+
+
 def _send(
-    outcome: Outcome, kind: str, deadline: float, request: Callable[[], httpx.Response]
+    outcome: Outcome,
+    kind: str,
+    deadline: float,
+    request: Callable[[], httpx.Response],
+    route: _Route,
+    message: str | None,
 ) -> dict[str, Any] | None:
-    """One request: its status and latency recorded; the body, or None (outcome says why)."""
+    """One request: its status, latency and exchange recorded; the body, or None (outcome
+    says why)."""
     if time.monotonic() >= deadline:
         outcome.kind, outcome.problem = "not run", "overall deadline passed"
         return None
@@ -191,32 +263,57 @@ def _send(
         response = request()
     except httpx.HTTPError as error:
         outcome.kind, outcome.problem = "error", f"{kind}: {type(error).__name__}: {error}"
+        outcome.exchanges.append(
+            Exchange(outcome.plan.thread_id, kind, route.last, message, None, None, 0.0)
+        )
         return None
-    outcome.latencies_ms[kind].append((time.perf_counter() - sent) * 1000)
+    latency = (time.perf_counter() - sent) * 1000
+    outcome.latencies_ms[kind].append(latency)
     outcome.statuses.append(response.status_code)
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"detail": response.text[:300]}
+    outcome.exchanges.append(
+        Exchange(
+            outcome.plan.thread_id,
+            kind,
+            route.last,
+            message,
+            response.status_code,
+            body if isinstance(body, dict) else {"detail": str(body)},
+            latency,
+        )
+    )
     if response.status_code != 200:
         outcome.kind = "error" if response.status_code >= 500 else "other"
         outcome.problem = f"{kind}: HTTP {response.status_code} {response.text[:200]}"
         return None
-    return response.json()
+    return body
 
 
 def run_conversations(
-    base_url: str, key: str, plans: list[Plan], timeout_s: float
+    base_url: str | Sequence[str], key: str, plans: list[Plan], timeout_s: float
 ) -> tuple[list[Outcome], float]:
-    """All plans at once (a thread and a client each); the outcomes and the wall time."""
+    """All plans at once (a thread and a client each); the outcomes and the wall time.
+
+    With several URLs (API replicas) each conversation's requests alternate between them,
+    starting at a different one for each conversation.
+    """
+    urls = [base_url] if isinstance(base_url, str) else list(base_url)
     deadline = time.monotonic() + timeout_s
     start = threading.Barrier(len(plans), timeout=60)  # every client ready, then all go
 
-    def one(plan: Plan) -> Outcome:
+    def one(index_plan: tuple[int, Plan]) -> Outcome:
+        index, plan = index_plan
         timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=10)
-        with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=timeout) as c:
+        with httpx.Client(headers={"X-API-Key": key}, timeout=timeout) as c:
             start.wait()
-            return converse(c, plan, deadline)
+            return converse(c, plan, deadline, urls, offset=index)
 
     began = time.perf_counter()
     with ThreadPoolExecutor(len(plans)) as pool:
-        outcomes = list(pool.map(one, plans))
+        outcomes = list(pool.map(one, enumerate(plans)))
     return outcomes, time.perf_counter() - began
 
 
@@ -339,29 +436,159 @@ def report(outcomes: list[Outcome], wall_s: float, checks: list[Check]) -> list[
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="100 conversations against limited stock")
+@dataclass
+class Run:
+    """One load run: its processes, the load phase, the same-thread phase and the audits."""
+
+    label: str
+    outcomes: list[Outcome]
+    wall_s: float
+    load_checks: list[Check]
+    same: list[Exchange]
+    same_wall_s: float
+    checks: list[AuditCheck]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in [*self.load_checks, *self.checks])
+
+    def requests_per_s(self) -> float:
+        return sum(len(o.statuses) for o in self.outcomes) / self.wall_s
+
+    def chat_latencies(self) -> list[float]:
+        return [ms for o in self.outcomes for ms in o.latencies_ms.get("chat", [])]
+
+
+def run_once(args: argparse.Namespace, workers: int) -> Run:
+    """Seed a scratch store, start the processes, run both phases, audit; all torn down."""
+    name = f"{BENCH_DB}_{os.getpid()}"
+    with seeded_store(args.database_url, name) as store, ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        env, chroma = store.env, {"chroma_path": str(Path(store.env["CHROMA_PATH"]))}
+        if args.chroma_server:
+            server = stack.enter_context(chroma_server(folder / "chroma-server"))
+            env = use_chroma_server(env, server)
+            chroma = {"chroma_host": server.host, "chroma_port": server.port}
+        engine = create_engine(normalize_database_url(store.database_url), poolclass=NullPool)
+        stack.callback(engine.dispose)
+        baseline = limit_stock(engine)
+        plans = make_plans(engine, args.conversations)
+        customers = sorted({plan.customer_id for plan in plans})
+        same_plans = make_same_plans(customers or ["ALFKI"], args.same_thread, uuid.uuid4().hex[:8])
+        with api_servers(env, replicas=args.replicas, workers=workers) as urls:
+            outcomes, wall_s = run_conversations(urls, store.key, plans, args.timeout)
+            load_checks = audit(engine, baseline, outcomes)  # before the next phase sells
+            same, same_wall_s = run_same_thread(urls, store.key, same_plans, args.timeout)
+        expect: dict[str, Expect] = {plan.thread_id: "at most one" for plan in plans}
+        expect |= {plan.thread_id: "one" for plan in same_plans}
+        client = create_chroma_client(load_settings(**chroma))  # type: ignore[arg-type]
+        checks = audit_run(
+            AuditStore(engine, store.database_url, client),
+            last_order_id=baseline.last_order_id,
+            exchanges=[e for o in outcomes for e in o.exchanges] + same,
+            expect=expect,
+        )
+        checks.append(no_lost_edit(engine, same, baseline.last_order_id))
+    label = f"{args.replicas} × {workers} worker(s)"
+    return Run(label, outcomes, wall_s, load_checks, same, same_wall_s, checks)
+
+
+def same_thread_report(run: Run, threads: int) -> list[str]:
+    if not run.same:
+        return []
+    statuses = Counter(e.status for e in run.same)
+    busy = sum(e.busy for e in run.same)
+    failed = sum(bool((e.body or {}).get("error")) and not e.busy for e in run.same)
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for e in run.same:
+        by_kind[e.kind].append(e.latency_ms)
+    lines = [
+        f"same-thread phase: {threads} threads × 3 pairs, each pair sent at once on two "
+        f"connections (to two API processes where there are two), "
+        f"{len(run.same)} requests in {run.same_wall_s:.1f} s; statuses "
+        + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items(), key=str))
+        + f"; busy refusals: {busy}; failed turns: {failed}"
+    ]
+    lines += [f"  {kind:>7}: {latency_line(ms)}" for kind, ms in sorted(by_kind.items())]
+    return lines
+
+
+def describe(args: argparse.Namespace, workers: int) -> str:
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    chroma = "a Chroma server" if args.chroma_server else "embedded Chroma"
+    return (
+        f"Load: {args.conversations} concurrent conversations on {args.replicas} API "
+        f"process(es) × {workers} uvicorn worker(s), {backend} + {chroma}, offline model; "
+        f"{len(SCARCE)} products cut to {SCARCE_STOCK} units"
+    )
+
+
+def print_run(args: argparse.Namespace, workers: int, run: Run) -> None:
+    print(describe(args, workers))
+    print("\n".join(report(run.outcomes, run.wall_s, run.load_checks)))
+    print("\n".join(same_thread_report(run, args.same_thread)))
+    print("after both phases, read from the database, the checkpointer and Chroma:")
+    print("\n".join(check.line() for check in run.checks))
+
+
+def print_comparison(runs: list[tuple[int, Run]]) -> None:
+    print("\ncomparison (the same load and replicas; only the uvicorn workers per replica differ):")
+    print(f"  {'workers':>7}  {'requests/s':>10}  {'chat p50':>9}  {'chat p95':>9}  audits")
+    first = runs[0][1].requests_per_s()
+    for workers, run in runs:
+        chat = run.chat_latencies() or [float("nan")]
+        print(
+            f"  {workers:>7}  {run.requests_per_s():>10.1f}  {statistics.median(chat):>7.0f}ms"
+            f"  {percentile(chat, 95):>7.0f}ms  {'OK' if run.ok else 'FAILED'}"
+            f"   (× {run.requests_per_s() / first:.2f} of {runs[0][0]} worker(s))"
+        )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="concurrent conversations against limited stock")
     parser.add_argument("--conversations", type=int, default=100)
     add_database_option(parser)
-    parser.add_argument("--timeout", type=float, default=300, help="overall deadline, seconds")
-    args = parser.parse_args()
-    with seeded_store(args.database_url, BENCH_DB) as store:
-        engine = create_engine(normalize_database_url(store.database_url), poolclass=NullPool)
-        try:
-            baseline = limit_stock(engine)
-            plans = make_plans(engine, args.conversations)
-            with api_server(store.env) as url:
-                outcomes, wall_s = run_conversations(url, store.key, plans, args.timeout)
-            checks = audit(engine, baseline, outcomes)
-        finally:
-            engine.dispose()
-    backend = "PostgreSQL" if args.database_url else "SQLite"
-    print(
-        f"Load: {args.conversations} concurrent conversations, 1 uvicorn worker, {backend} + "
-        f"embedded Chroma, offline model; {len(SCARCE)} products cut to {SCARCE_STOCK} units"
+    parser.add_argument("--timeout", type=float, default=300, help="per phase deadline, seconds")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per API process")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="API processes, each on its own port"
     )
-    print("\n".join(report(outcomes, wall_s, checks)))
-    sys.exit(0 if all(check.ok for check in checks) else 1)
+    parser.add_argument(
+        "--chroma-server",
+        action="store_true",
+        help="start a Chroma server and point every API process at it (implied when more "
+        "than one process serves: embedded Chroma is one process's store)",
+    )
+    parser.add_argument(
+        "--same-thread",
+        type=int,
+        default=10,
+        metavar="K",
+        help="threads in the same-thread phase (0: skip it)",
+    )
+    parser.add_argument(
+        "--compare-workers",
+        metavar="1,2",
+        help="run the same load once per worker count and compare requests/s and latency",
+    )
+    args = parser.parse_args(argv)
+    args.compare = [int(n) for n in args.compare_workers.split(",")] if args.compare_workers else []
+    if any(n < 1 for n in [args.workers, args.replicas, args.conversations, *args.compare]):
+        parser.error("--workers, --replicas, --conversations and --compare-workers must be ≥ 1")
+    if args.replicas * max([args.workers, *args.compare]) > 1 and not args.chroma_server:
+        print("note: more than one API process: --chroma-server implied", file=sys.stderr)
+        args.chroma_server = True
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    runs = [(workers, run_once(args, workers)) for workers in args.compare or [args.workers]]
+    for workers, run in runs:
+        print_run(args, workers, run)
+    if len(runs) > 1:
+        print_comparison(runs)
+    sys.exit(0 if all(run.ok for _, run in runs) else 1)
 
 
 if __name__ == "__main__":

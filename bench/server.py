@@ -5,7 +5,11 @@ folder, or a scratch database on a PostgreSQL server, dropped afterwards, as
 `scratch_store` makes it) with Northwind loaded by `seed_store`, and the environment a
 child process needs to serve it (`server_environment`: offline model, a random API key,
 Chroma in the temp folder). `api_server` runs `uvicorn api:app` on a free loopback port
-until the block ends. `percentile` and `latency_line` summarise a list of timings.
+until the block ends (`workers` > 1: uvicorn's own worker processes on that one port);
+`api_servers` runs several such replicas at once, each on its own port, as a load
+balancer would see them. `chroma_server` runs `chroma run` from this venv on a free port
+and `use_chroma_server` points an environment at it, so that every replica shares one
+vector store. `percentile` and `latency_line` summarise a list of timings.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,26 +88,68 @@ def server_environment(folder: Path, database_url: str, key: str) -> dict[str, s
     return env
 
 
+# Before `python -m db.migrate` existed every API process ran the checkpointer's setup()
+# at start, and two doing so at once on a fresh PostgreSQL database deadlock (one exits).
+# Without db.migrate the tables are therefore made once here, first; then setup() has
+# nothing left to do in the servers.
+CHECKPOINTER_SETUP = (
+    "from config import get_settings; "
+    "from memory.threads import close_checkpointer, open_checkpointer; "
+    "close_checkpointer(open_checkpointer(get_settings()))"
+)
+
+
 def seed_store(env: dict[str, str]) -> None:
-    """Load Northwind into the environment's DATABASE_URL (a child process, like a user)."""
-    subprocess.run([sys.executable, "-m", "db.seed"], env=env, cwd=PROJECT_ROOT, check=True)
+    """Prepare the environment's DATABASE_URL as `scripts/cluster` does, before any server
+    starts (child processes, like a user): `python -m db.migrate` (or, in a tree without
+    it, the checkpointer's tables), then `python -m db.seed`."""
+
+    def run(*args: str) -> None:
+        subprocess.run([sys.executable, *args], env=env, cwd=PROJECT_ROOT, check=True)
+
+    if (PROJECT_ROOT / "db" / "migrate.py").exists():
+        run("-m", "db.migrate")
+    else:
+        run("-c", CHECKPOINTER_SETUP)
+    run("-m", "db.seed")
 
 
 @contextmanager
-def api_server(env: dict[str, str]) -> Iterator[str]:
+def api_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
     """`uvicorn api:app` on a free loopback port (socket handed over by fd); yields its URL."""
+    with api_servers(env, replicas=1, workers=workers) as urls:
+        yield urls[0]
+
+
+@contextmanager
+def api_servers(env: dict[str, str], *, replicas: int, workers: int = 1) -> Iterator[list[str]]:
+    """`replicas` API processes, each on its own free loopback port with `workers` uvicorn
+    workers, all started at once; yields their URLs once every one answers /api/health."""
+    with ExitStack() as stack:
+        servers = [stack.enter_context(_uvicorn(env, workers)) for _ in range(replicas)]
+        for url, process in servers:
+            _wait_healthy(url, process)
+        yield [url for url, _ in servers]
+
+
+@contextmanager
+def _uvicorn(env: dict[str, str], workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    # The listening socket is bound here and handed over, so no other process can take the
+    # port between choosing it and uvicorn listening on it.
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     command = [sys.executable, "-m", "uvicorn", "api:app", "--fd", str(sock.fileno())]
-    command += ["--log-level", "warning", "--no-access-log"]
+    command += ["--log-level", "warning", "--no-access-log", "--workers", str(workers)]
     server = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, pass_fds=(sock.fileno(),))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
-        _wait_healthy(url, server)
-        yield url
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", server
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.terminate()  # uvicorn's supervisor stops its workers before it exits
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
         sock.close()
 
 
@@ -119,6 +165,60 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout_s: float = 
             pass
         time.sleep(0.2)
     raise RuntimeError("the API server did not become healthy in time")
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    host: str
+    port: int
+    data: Path
+
+
+@contextmanager
+def chroma_server(folder: Path, timeout_s: float = 60) -> Iterator[ChromaServer]:
+    """`chroma run` (this venv's) on a free loopback port, data in `folder`, until the block
+    ends; yields once its heartbeat answers."""
+    with socket.socket() as probe:  # chroma run takes a port number, not a socket
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    folder.mkdir(parents=True, exist_ok=True)
+    chroma = Path(sys.executable).with_name("chroma")
+    command = [str(chroma), "run", "--path", str(folder / "data")]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    log = folder / "chroma.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_heartbeat(f"http://127.0.0.1:{port}", process, log, timeout_s)
+        yield ChromaServer("127.0.0.1", port, folder / "data")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_heartbeat(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"chroma run exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"chroma run did not answer within {timeout_s:.0f} s")
+
+
+def use_chroma_server(env: dict[str, str], server: ChromaServer) -> dict[str, str]:
+    """`env` pointed at the Chroma server instead of an embedded store."""
+    return {**env, "CHROMA_HOST": server.host, "CHROMA_PORT": str(server.port)}
 
 
 def percentile(values: list[float], q: float) -> float:
