@@ -8,6 +8,11 @@ taken in product order so two confirmations cannot deadlock) alike. The idempote
 unique in `orders`: a retried or double-clicked confirmation commits once and returns the
 same order. A draft with open items (something asked for but not placed) is refused
 here too, whatever the caller checked before: the last line of defence.
+
+The same transaction writes a `memory_outbox` row (event `confirmed`): customer memory
+learns of the order after the commit (memory.outbox delivers it), and since the row
+commits or rolls back with the order, a Chroma outage can delay a summary but never lose
+it. A replayed confirmation writes nothing, so it queues no second row.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ from db.models import (
     DraftLine,
     DraftOpenItem,
     DraftStatus,
+    MemoryOutbox,
     Order,
     OrderLine,
     OrderStatus,
+    OutboxEvent,
     Product,
     utcnow,
 )
@@ -47,6 +54,7 @@ CENT = Decimal("0.01")
 customers, drafts, draft_lines = Customer.__table__, Draft.__table__, DraftLine.__table__
 open_items = DraftOpenItem.__table__
 orders, order_lines, products = Order.__table__, OrderLine.__table__, Product.__table__
+outbox = MemoryOutbox.__table__
 
 
 def confirm_draft(
@@ -144,6 +152,11 @@ def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) 
             }
             for line in sold
         ],
+    )
+    session.execute(
+        insert(outbox).values(
+            order_id=order_id, event=OutboxEvent.CONFIRMED.value, thread_id=thread_id
+        )
     )
     customer_name = session.scalar(
         select(customers.c.company_name).where(customers.c.customer_id == customer_id)

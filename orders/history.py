@@ -1,7 +1,9 @@
 """Confirmed orders: status, a customer's recent and last orders, listing, and cancellation.
 
 Cancelling is a conditional update (`status = 'confirmed'`), so a cancel sent twice, or
-by two people at once, returns the stock exactly once. Functions here do not commit: the
+by two people at once, returns the stock exactly once, and queues one `memory_outbox` row
+(event `cancelled`) in the same unit of work, so customer memory learns that the order no
+longer stands even if Chroma is down when it happens. Functions here do not commit: the
 caller's unit of work does.
 """
 
@@ -10,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from db.models import Order, OrderLine, OrderStatus, Product, utcnow
+from db.models import MemoryOutbox, Order, OrderLine, OrderStatus, OutboxEvent, Product, utcnow
 from orders.errors import AlreadyCancelled, NotYourOrder, OrderNotFound
 from orders.schemas import OrderLineView, OrderView
 
@@ -125,6 +127,13 @@ def cancel_order(*, session: Session, order_id: int, customer_id: str | None = N
             .values(units_in_stock=Product.units_in_stock + quantity)
             .execution_options(synchronize_session=False)
         )
+    # Memory must stop presenting this order as one that stands (see memory.outbox).
+    thread_id = select(Order.thread_id).where(Order.order_id == order_id).scalar_subquery()
+    session.execute(
+        insert(MemoryOutbox).values(
+            order_id=order_id, event=OutboxEvent.CANCELLED.value, thread_id=thread_id
+        )
+    )
     session.expire_all()
     return order_status(session=session, order_id=order_id)
 
