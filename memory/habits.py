@@ -2,9 +2,13 @@
 
 `order_summary(order)` is the one-line text remembered after every confirmed order (and
 seeded for the Northwind history): "Order 10248 on 1996-07-04: 12 × Queso Cabrales, …;
-total $440.00". `usual_products(...)` reads the customer's confirmed orders and returns
-the products they order most often, each with how many orders included it and its
-typical (median) quantity - what "the usual for Alfreds" means.
+total $440.00". Once the order is cancelled the same memory (same id) is rewritten to
+"Order 11080 on 2026-11-30 (cancelled 2026-12-01): …", so what memory recalls never
+presents a cancelled order as one that stands. `usual_products(...)` reads the
+customer's confirmed orders - never cancelled ones - and returns the products they order
+most often, each with how many orders included it and its typical (median) quantity -
+what "the usual for Alfreds" means. Habits come from the database, not from summaries,
+so a summary not yet delivered (Chroma down) or a cancelled one cannot skew them.
 """
 
 from __future__ import annotations
@@ -17,16 +21,31 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Order, OrderLine, OrderStatus, Product
-from memory.store import NewMemory
+from memory.store import MAX_TEXT_CHARS, NewMemory
 from orders.schemas import OrderView
 
 
 def order_summary(order: OrderView) -> str:
-    """The memory text of one order: number, date, lines and total."""
-    lines = ", ".join(f"{line.quantity} × {line.product_name}" for line in order.lines)
-    return (
-        f"Order {order.order_id} on {order.created_at:%Y-%m-%d}: {lines}; total ${order.total:,.2f}"
-    )
+    """The memory text of one order: number, date, whether it was cancelled, lines, total.
+
+    An order too long for one memory names its first lines and how many more there were.
+    """
+    head = f"Order {order.order_id} on {order.created_at:%Y-%m-%d}"
+    if order.status == OrderStatus.CANCELLED.value:
+        when = f" {order.cancelled_at:%Y-%m-%d}" if order.cancelled_at else ""
+        head += f" (cancelled{when})"
+    tail = f"; total ${order.total:,.2f}"
+    lines = [f"{line.quantity} × {line.product_name}" for line in order.lines]
+    shown = len(lines)
+    while shown > 1 and len(_summary(head, lines, shown, tail)) > MAX_TEXT_CHARS:
+        shown -= 1
+    return _summary(head, lines, shown, tail)[:MAX_TEXT_CHARS]
+
+
+def _summary(head: str, lines: list[str], shown: int, tail: str) -> str:
+    more = len(lines) - shown
+    extra = f" and {more} more line{'s' if more > 1 else ''}" if more else ""
+    return f"{head}: {', '.join(lines[:shown])}{extra}{tail}"
 
 
 def order_memory_id(order_id: int) -> str:
@@ -35,7 +54,8 @@ def order_memory_id(order_id: int) -> str:
 
 
 def summary_memory(order: OrderView, *, thread_id: str | None = None) -> NewMemory:
-    """The order_summary memory of one order (its id makes writing it idempotent)."""
+    """The order_summary memory of one order (its id makes writing it idempotent, and a
+    cancellation overwrite the confirmed order's summary)."""
     return NewMemory(
         customer_id=order.customer_id,
         text=order_summary(order),
