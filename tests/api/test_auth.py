@@ -7,7 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agents.desk import OrderDesk
-from api import KeyRing, create_app
+from api import create_app
+from api.deps import KeyRing
 from config import ConfigError, get_settings
 from tests.api.conftest import KEY, OTHER_KEY
 

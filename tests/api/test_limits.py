@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 
-from api import MAX_BODY_BYTES
+from api.errors import MAX_BODY_BYTES
 
 
 def test_a_declared_oversized_body_is_413(client: TestClient) -> None:

@@ -32,7 +32,7 @@ from httpx import Response
 from sqlalchemy import Engine, select
 
 from agents.desk import OrderDesk, Turn
-from api import MAX_BODY_BYTES
+from api.errors import MAX_BODY_BYTES
 from db.models import Order, OrderStatus
 from tests.api.conftest import (  # noqa: F401 - fixtures used by the tests below
     api_desk,

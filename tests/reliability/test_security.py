@@ -151,7 +151,7 @@ def test_customer_lookup_and_search_take_injection_as_data(
 
 
 # A tripwire, not the proof: SQL is built by SQLAlchemy, never from strings.
-PRODUCT_DIRS = ["agents", "api.py", "app.py", "config.py", "db", "memory", "orders", "rag", "ui"]
+PRODUCT_DIRS = ["agents", "api", "app.py", "config.py", "db", "memory", "orders", "rag", "ui"]
 SQL_CALLS = {"text", "execute", "exec_driver_sql", "executescript"}
 
 
