@@ -92,11 +92,16 @@ def pending_count(engine: Engine) -> int:
         )
 
 
-def claim_due(engine: Engine, *, limit: int = BATCH, lease_s: float = LEASE_S) -> list[Claim]:
-    """Lease up to `limit` due rows, oldest first; rows another process holds are skipped."""
+def claim_due(
+    engine: Engine, *, limit: int = BATCH, lease_s: float = LEASE_S, order_id: int | None = None
+) -> list[Claim]:
+    """Lease up to `limit` due rows (of one order, if given), oldest first; rows another
+    process holds are skipped."""
     now = utcnow()
     lease = now + timedelta(seconds=lease_s)
     pending = (outbox.c.delivered_at.is_(None), outbox.c.next_attempt_at <= now)
+    if order_id is not None:
+        pending += (outbox.c.order_id == order_id,)
     due = (
         select(outbox.c.outbox_id)
         .where(*pending)
@@ -147,14 +152,17 @@ class OutboxRelay:
 
     # --- one pass -------------------------------------------------------------------------
 
-    def deliver_due(self, limit: int | None = None) -> int:
+    def deliver_due(self, limit: int | None = None, *, order_id: int | None = None) -> int:
         """Claim up to `limit` due rows and deliver them; returns how many were delivered.
 
-        Never raises: a failure is recorded on the rows (attempts, last_error, backoff).
+        With `order_id`, only that order's rows: what a turn that just confirmed or
+        cancelled it needs remembered before the next turn, however long the backlog
+        behind it. Never raises: a failure is recorded on the rows (attempts, last_error,
+        backoff).
         """
-        return self._pass(limit or self.batch)[1]
+        return self._pass(limit or self.batch, order_id)[1]
 
-    def _pass(self, limit: int) -> tuple[int, int]:
+    def _pass(self, limit: int, order_id: int | None = None) -> tuple[int, int]:
         """(rows claimed, rows delivered) of one pass."""
         try:
             store = self._store() if callable(self._store) else self._store
@@ -164,7 +172,7 @@ class OutboxRelay:
         if store is None:
             return 0, 0
         try:
-            claims = claim_due(self.engine, limit=limit, lease_s=self.lease_s)
+            claims = claim_due(self.engine, limit=limit, lease_s=self.lease_s, order_id=order_id)
         except Exception as error:  # noqa: BLE001 - the database is down; rows wait there
             log.warning("memory outbox: could not claim rows: %s", error)
             return 0, 0

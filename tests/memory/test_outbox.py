@@ -119,6 +119,20 @@ def test_delivery_writes_the_summary_and_a_redelivery_overwrites_it(
     assert store.count() == 1 and store.get(order_memory_id(order_id)) == memory
 
 
+def test_one_orders_rows_are_delivered_ahead_of_a_backlog(
+    seeded: Engine, store: MemoryStore
+) -> None:
+    """What a turn does right after confirming: its own order first, the backlog later."""
+    backlog = [confirm(seeded, p75=1) for _ in range(3)]
+    newest = confirm(seeded, p75=1)
+    relay = OutboxRelay(seeded, store)
+    assert relay.deliver_due(limit=1, order_id=newest) == 1
+    assert store.get(order_memory_id(newest)) is not None and store.count() == 1
+    assert relay.deliver_due(order_id=newest) == 0 and pending_count(seeded) == 3
+    assert relay.deliver_due() == 3
+    assert all(store.get(order_memory_id(o)) is not None for o in backlog)
+
+
 def test_a_cancellation_rewrites_the_summary_and_habits_leave_it_out(
     seeded: Engine, store: MemoryStore
 ) -> None:

@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -81,11 +81,11 @@ def test_a_refused_confirmation_queues_nothing(session: Session) -> None:
 
 
 def test_no_order_is_written_when_its_row_cannot_be(seeded: Engine) -> None:
-    """The row is part of the confirmation: without the table, the order rolls back too."""
+    """The row is part of the confirmation: without its table, the order rolls back too."""
     with Session(seeded) as session:
         draft_id = new_draft(session, p11=2)
         before = store_state(session)
-    MemoryOutbox.__table__.drop(seeded)
+    rename(seeded, "memory_outbox", "memory_outbox_away")
     try:
         with Session(seeded) as session, pytest.raises(DBAPIError):
             confirm_draft(session=session, draft_id=draft_id, idempotency_key="k")
@@ -93,10 +93,16 @@ def test_no_order_is_written_when_its_row_cannot_be(seeded: Engine) -> None:
             assert store_state(session) == before
             assert session.get(Draft, draft_id).status == DraftStatus.OPEN
     finally:
-        MemoryOutbox.__table__.create(seeded)
+        rename(seeded, "memory_outbox_away", "memory_outbox")
     with Session(seeded) as session:  # and once the table is back, the same key confirms
         order = confirm_draft(session=session, draft_id=draft_id, idempotency_key="k")
         assert outbox_rows(session) == [(order.order_id, OutboxEvent.CONFIRMED, "t-1")]
+
+
+def rename(engine: Engine, table: str, to: str) -> None:
+    engine.dispose()  # no pooled connection keeps a statement cached on the old name
+    with engine.begin() as connection:
+        connection.execute(text(f'ALTER TABLE "{table}" RENAME TO "{to}"'))
 
 
 def test_a_cancellation_queues_one_row_in_the_callers_transaction(session: Session) -> None:
