@@ -101,12 +101,15 @@ def _advisory_lock(engine: Engine, thread_id: str, wait_s: float) -> Iterator[No
     except sa_exc.TimeoutError as error:  # every lock connection is held by another turn
         raise ThreadBusy(thread_id, wait_s) from error
     with connection, connection.begin():
-        # SET LOCAL: the timeout ends with this transaction, never leaks into the pool.
-        connection.execute(text(f"SET LOCAL lock_timeout = '{int(wait_s * 1000)}ms'"))
+        # Transaction-local (SET LOCAL): the timeout never leaks into the pool.
+        connection.execute(
+            text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{int(wait_s * 1000)}ms"}
+        )
         try:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _key(thread_id)})
         except sa_exc.OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+            if code == "55P03":  # lock_not_available (psycopg 3: sqlstate; psycopg2: pgcode)
                 raise ThreadBusy(thread_id, wait_s) from error
             raise
         yield
