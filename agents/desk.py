@@ -61,7 +61,7 @@ from agents.confirmation import (
 )
 from agents.models import build_chat_model, describe_model
 from agents.reading.text import clean
-from agents.tools import TOOLS, DeskContext, draft_json, memory_json
+from agents.tools import DRAFT_UNREAD, TOOLS, DeskContext, draft_json, memory_json
 from config import Settings, get_settings
 from db.engine import get_db_engine
 from db.locks import ThreadBusy, ThreadLocks
@@ -552,7 +552,7 @@ class OrderDesk:
             memory=self.memory,
             customer_id=recall.customer_id,
             memories=recall.memories,
-            draft_at_start=recall.draft if recall.read else _UNREAD,
+            draft_at_start=recall.draft if recall.read else DRAFT_UNREAD,
         )
 
     def _pending_interrupt(self, thread_id: str) -> bool:
@@ -589,7 +589,7 @@ class OrderDesk:
             context: DeskContext = request.runtime.context
             messages = request.state.get("messages") or []
             if (
-                context.draft_at_start is not _UNREAD
+                context.draft_at_start is not DRAFT_UNREAD
                 and messages
                 and isinstance(messages[-1], HumanMessage)
             ):
@@ -630,9 +630,6 @@ def _default_memory(settings: Settings, collection: Any) -> MemoryStore | None:
     except Exception as error:  # noqa: BLE001 - the desk works without memory, and says so
         log.warning("customer memory unavailable (Chroma down?): %s", error)
         return None
-
-
-_UNREAD = object()  # DeskContext.draft_at_start when the turn did not read the draft
 
 
 class _Produced:

@@ -38,6 +38,9 @@ from rag.search import CatalogSearch, SearchResult
 log = logging.getLogger(__name__)
 
 
+DRAFT_UNREAD: Any = object()  # DeskContext.draft_at_start when no draft was read
+
+
 @dataclass
 class DeskContext:
     """What the tools need that the model must never supply."""
@@ -51,8 +54,8 @@ class DeskContext:
     customer_id: str | None = None  # the customer this turn is about, when known
     memories: list[Memory] = field(default_factory=list)  # recalled for this turn
     # The thread's open draft as the turn found it (read once, under the thread's lock),
-    # for the prompt until a tool runs; `_UNREAD` when the turn did not read it.
-    draft_at_start: Any = None
+    # for the prompt until a tool runs; DRAFT_UNREAD when the turn did not read it.
+    draft_at_start: Any = DRAFT_UNREAD
 
 
 class LineInput(BaseModel):
