@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import get_settings
@@ -31,6 +32,7 @@ from db.models import (
     utcnow,
 )
 from orders.errors import (
+    DraftAlreadyOpen,
     DraftClosed,
     DraftNotFound,
     EmptyDraft,
@@ -170,7 +172,9 @@ def create_draft(
     the open items (what could not be placed, with its question).
 
     A draft may have no lines while it has a customer or open items; one with none of
-    the three is refused (EmptyDraft), as there would be nothing to show or ask.
+    the three is refused (EmptyDraft), as there would be nothing to show or ask. A thread
+    has at most one open draft - the database's own rule, so it holds however many
+    processes race to start one: a second is refused (DraftAlreadyOpen).
     """
     requested = _requested(lines, max_quantity)
     items = _open_items(open_items)
@@ -184,8 +188,15 @@ def create_draft(
         for position, (product_id, quantity) in enumerate(requested.items())
     ]
     draft.open_items = _open_item_rows(items)
-    session.add(draft)
-    session.flush()
+    try:
+        with session.begin_nested():  # a refused insert leaves the caller's work intact
+            session.add(draft)
+            session.flush()
+    except IntegrityError as error:
+        # PostgreSQL names the index, SQLite only the column: ask the table instead.
+        if thread_id is not None and open_draft_for_thread(session=session, thread_id=thread_id):
+            raise DraftAlreadyOpen(thread_id) from error
+        raise
     return draft_view(session, draft)
 
 

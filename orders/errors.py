@@ -62,6 +62,17 @@ class DraftNeedsAttention(OrderError):
         )
 
 
+class DraftAlreadyOpen(OrderError):
+    """The conversation has an open draft already; there is at most one per thread."""
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(
+            f"Conversation {thread_id!r} already has an open draft: change that one, or "
+            "discard it first."
+        )
+        self.thread_id = thread_id
+
+
 class NoOpenDraft(OrderError):
     """The conversation has no open draft to confirm or discard."""
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from config import get_settings
+from db.models import Customer
 from orders.drafts import (
     add_to_line,
     check_quantity,
@@ -20,6 +22,7 @@ from orders.drafts import (
     set_line,
 )
 from orders.errors import (
+    DraftAlreadyOpen,
     DraftClosed,
     InvalidLines,
     InvalidQuantity,
@@ -183,3 +186,26 @@ def test_a_closed_draft_cannot_change(session: Session) -> None:
             draft_id=create_draft(session=session, customer_id="ALFKI").draft_id,
             product_id=11,
         )
+
+
+def test_a_thread_never_has_two_open_drafts_even_when_two_sessions_race(seeded: Engine) -> None:
+    """The database refuses a second open draft for one thread (two processes each saw
+    none and started one); the refused session keeps its other work, and a discarded or
+    confirmed draft does not count."""
+    with Session(seeded) as first, Session(seeded) as second:
+        assert open_draft_for_thread(session=first, thread_id="race") is None
+        assert open_draft_for_thread(session=second, thread_id="race") is None
+        create_draft(session=first, customer_id="ALFKI", thread_id="race")
+        first.commit()
+        second.get(Customer, "ALFKI").city = "Berlin-Mitte"  # the session's other work
+        with pytest.raises(DraftAlreadyOpen, match="already has an open draft"):
+            create_draft(session=second, customer_id="ANATR", thread_id="race")
+        second.commit()
+    with Session(seeded) as session:
+        assert session.get(Customer, "ALFKI").city == "Berlin-Mitte"
+        open_draft = open_draft_for_thread(session=session, thread_id="race")
+        assert open_draft is not None and open_draft.customer_id == "ALFKI"
+        discard_draft(session=session, draft_id=open_draft.draft_id)
+        again = create_draft(session=session, customer_id="ANATR", thread_id="race")
+        session.commit()
+        assert open_draft_for_thread(session=session, thread_id="race") == again
