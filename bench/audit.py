@@ -9,7 +9,7 @@ the customer memories through Chroma - and returns one `Check` per invariant:
 - no 5xx response, and no turn that failed (a 200 saying "something went wrong");
 - at most one order per draft; at most one order per thread, and exactly one where an
   approval was meant (the same-thread phase);
-- no thread with two open drafts;
+- no thread with two drafts open at once (now, or at any moment: their spans overlap);
 - no forked checkpoint history: in the default namespace, no two checkpoints of a thread
   share a parent (nor are there two roots);
 - no dangling tool call: in each thread's latest state every AI tool call has its tool
@@ -229,13 +229,24 @@ def _orders_per_thread(by_thread: Mapping[str, list[int]], expect: Mapping[str, 
 
 
 def _no_two_open_drafts(engine: Engine, threads: Collection[str]) -> Check:
-    query = text(
-        "SELECT thread_id, COUNT(*) FROM drafts WHERE status = 'open' "
-        "GROUP BY thread_id HAVING COUNT(*) > 1"
-    )
+    """No two drafts of one thread open at the same time, now or at any moment of the run:
+    a draft was open from its creation until its last update (its confirmation or
+    discard), or until now while it is still open."""
+    query = text("SELECT thread_id, draft_id, status, created_at, updated_at FROM drafts")
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return _none("no thread with two open drafts", [f"{t} ({n})" for t, n in rows if t in threads])
+        rows = [row for row in connection.execute(query).all() if row.thread_id in threads]
+    now = max([row.updated_at for row in rows] + [row.created_at for row in rows], default=None)
+    spans: dict[str, list[tuple[Any, Any, int]]] = defaultdict(list)
+    for row in rows:
+        closed = now if row.status == "open" else row.updated_at
+        spans[row.thread_id].append((row.created_at, closed, row.draft_id))
+    both = []
+    for thread_id, drafts in sorted(spans.items()):
+        drafts.sort()
+        for (_, closed, first), (opened, _, second) in zip(drafts, drafts[1:], strict=False):
+            if opened < closed:
+                both.append(f"{thread_id} (drafts {first} and {second})")
+    return _none("no thread with two drafts open at once", both)
 
 
 def _no_forks(engine: Engine, threads: Collection[str]) -> Check:
