@@ -12,6 +12,7 @@ from sqlalchemy.pool import NullPool
 
 from config import get_settings, normalize_database_url
 from db.engine import dispose_engine
+from db.migrate import upgrade
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -22,13 +23,15 @@ def server_url() -> str:
 
 @contextmanager
 def bench_database(server: str, name: str) -> Iterator[str]:
-    """Create database `name` on `server`, make it DATABASE_URL, drop it afterwards."""
+    """Create database `name` on `server` with the whole schema (`db.migrate`), make it
+    DATABASE_URL, drop it afterwards."""
     server = normalize_database_url(server)
     admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
     try:

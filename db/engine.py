@@ -1,7 +1,9 @@
-"""The process's one database engine, its session factory, and schema creation.
+"""The process's one database engine and its session factory.
 
 `get_db_engine()` builds the engine from Settings on first use (thread-safe) and returns
-the same pooled engine on every later call; nothing disposes it between calls. PostgreSQL
+the same pooled engine on every later call; nothing disposes it between calls. It never
+creates tables: the schema comes from `python -m db.migrate`, run once before any worker
+starts (workers creating tables at once deadlock on PostgreSQL). PostgreSQL
 gets a QueuePool with pre-ping, so connections the server dropped are replaced silently.
 SQLite gets WAL, foreign keys, a busy timeout and connections usable from any thread
 (Streamlit runs each session's script in its own thread). `dispose_engine()` exists for
@@ -82,7 +84,7 @@ def _create_sqlite_engine(settings: Settings) -> Engine:
 
 
 def get_db_engine() -> Engine:
-    """Return the process-wide engine, creating it (and the schema) on first call."""
+    """Return the process-wide engine, creating it on first call (never the schema)."""
     global _engine, _sessionmaker
     engine = _engine
     if engine is not None:
@@ -90,7 +92,6 @@ def get_db_engine() -> Engine:
     with _lock:
         if _engine is None:
             new_engine = create_db_engine(get_settings())
-            init_schema(new_engine)
             _sessionmaker = sessionmaker(new_engine, expire_on_commit=False)
             _engine = new_engine
         return _engine
@@ -126,10 +127,14 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 
 def init_schema(engine: Engine) -> None:
-    """Create any missing tables. Safe to call on every start."""
-    from db.models import Base
+    """Bring `engine`'s database to the whole current schema (as `python -m db.migrate`).
 
-    Base.metadata.create_all(engine)
+    For tests, evaluations and benchmarks that make a store of their own; processes
+    that serve requests check the schema (`db.migrate.check_current`) instead.
+    """
+    from db.migrate import upgrade
+
+    upgrade(engine)
 
 
 def dispose_engine() -> None:

@@ -5,7 +5,8 @@
 customers with the 1,894-product Superstore catalog instead of Northwind's products.
 Seeding only inserts rows whose key is missing, in one transaction, so a second run
 changes nothing and stock sold since the first run is never reset. The CSV files and
-their SOURCE.md live in `db/data/`.
+their SOURCE.md live in `db/data/`. Seeding never creates tables: it runs after
+`python -m db.migrate` and says so when the schema is missing or behind.
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ def seed(*, engine: Engine, catalog: Catalog = "northwind") -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     from config import ConfigError, configure_logging, get_settings
     from db.engine import get_db_engine
+    from db.migrate import SchemaNotCurrent, check_current
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -214,10 +216,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = get_settings()
         configure_logging(settings)
-        added = seed(engine=get_db_engine(), catalog=args.catalog or settings.demo_catalog)
+        engine = get_db_engine()
+        check_current(engine)
+        added = seed(engine=engine, catalog=args.catalog or settings.demo_catalog)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    except SchemaNotCurrent as error:
+        print(f"Cannot seed {settings.database_url_safe}: {error}", file=sys.stderr)
+        return 1
     except SeedError as error:
         print(f"Seed refused: {error}", file=sys.stderr)
         return 1

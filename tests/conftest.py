@@ -3,7 +3,12 @@
 PostgreSQL comes from TEST_DATABASE_URL when it is set (CI points it at the server on
 127.0.0.1:5432); otherwise an embedded PostgreSQL 16 is started from the `pgserver`
 wheel, so the suite passes on a machine with no server installed. Either way the suite
-creates its own database and drops it at the end; each test starts on an empty schema.
+creates its own database and drops it at the end.
+
+Each test starts on an empty store with the whole schema (`python -m db.migrate`'s), made
+once per run, not per test: a SQLite test gets a copy of a migrated template file, and
+the PostgreSQL database is migrated once and emptied between tests with DELETE (or
+rebuilt, when a test left its schema changed).
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from sqlalchemy.pool import NullPool
 
 from config import get_settings, load_settings, normalize_database_url
 from db.engine import dispose_engine, get_db_engine
+from db.migrate import VERSION_TABLE, current_revision, head_revision, upgrade
 from db.models import Base
+from memory.threads import POSTGRES_CHECKPOINTER_TABLES
 from rag.chroma import create_chroma_client
 from rag.embeddings import MiniLMEmbeddingFunction
 
@@ -92,8 +99,10 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
     admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
     try:
-        yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -114,23 +123,74 @@ def terminate_every_connection(url: str) -> list[bool]:
     return list(terminated)
 
 
+PG_SCHEMA_TABLES = frozenset(Base.metadata.tables) | POSTGRES_CHECKPOINTER_TABLES | {VERSION_TABLE}
+# Every row but the schema versions, dependents first; then every sequence back to 1. On
+# tables this small DELETE takes a few ms, TRUNCATE (new files for each table) ~60.
+_EMPTY_ROWS = "; ".join(
+    [f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)]
+    + [
+        f'DELETE FROM "{table}"'
+        for table in sorted(POSTGRES_CHECKPOINTER_TABLES)
+        if table != "checkpoint_migrations"
+    ]
+    + [
+        "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+        "WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace"
+    ]
+)
+
+
 def _empty_schema(url: str) -> None:
+    """Empty every table of `url`'s migrated database, keeping the schema.
+
+    A test that changed the schema (dropped a table, a stamp) gets it rebuilt instead.
+    """
     engine = create_engine(url, poolclass=NullPool)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
+    try:
+        with engine.begin() as connection:
+            tables = set(
+                connection.scalars(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                )
+            )
+            intact = tables == PG_SCHEMA_TABLES and current_revision(connection) == head_revision()
+            if intact:
+                connection.exec_driver_sql(_EMPTY_ROWS)
+            else:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        if not intact:
+            upgrade(url)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per run; tests get copies (`sqlite_store`)."""
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    assert not Path(f"{path}-wal").exists(), "the template must be checkpointed to copy"
+    return path
+
+
+def sqlite_store(template: Path, path: Path) -> str:
+    """A new SQLite store at `path` with the whole schema and no rows: its URL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL on each backend, empty at the start of the test."""
+    """A database URL on each backend: the whole schema, no rows, at the start of the test."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'orderdesk.db'}"
+        yield sqlite_store(request.getfixturevalue("sqlite_template"), tmp_path / "orderdesk.db")
         return
     url = request.getfixturevalue("pg_url")
     _empty_schema(url)
     yield url
     dispose_engine()
-    _empty_schema(url)
 
 
 @pytest.fixture
@@ -149,4 +209,3 @@ def pg_engine(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     get_settings.cache_clear()
     yield get_db_engine()
     dispose_engine()
-    _empty_schema(pg_url)

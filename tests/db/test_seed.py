@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import get_settings
 from db import seed as seed_module
+from db.engine import get_db_engine
 from db.models import Customer, Order, OrderLine, OrderStatus, Product
 from db.seed import SeedError, seed
 
@@ -167,3 +169,14 @@ def test_cli_reports_an_unreachable_database(
     error = capsys.readouterr().err
     assert "Cannot seed postgresql+psycopg2://orders:***@127.0.0.1:1/nowhere" in error
     assert "Connection refused" in error or "connection" in error.lower()
+
+
+def test_cli_never_creates_tables_and_names_the_command_that_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no_schema.db'}")
+    get_settings.cache_clear()
+    assert seed_module.main([]) == 1
+    error = capsys.readouterr().err
+    assert "database schema is at nothing" in error and "run python -m db.migrate" in error
+    assert inspect(get_db_engine()).get_table_names() == []

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from api import create_app
 from config import get_settings
-from db.engine import dispose_engine, get_db_engine
+from db.engine import dispose_engine, get_db_engine, init_schema
 from db.models import Order, Product
 from db.seed import seed
 from memory.store import FailFastCollection, MemoryStore, MemoryUnavailable, get_memories_collection
@@ -107,6 +107,7 @@ def seeded_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'orders.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
+    init_schema(get_db_engine())
     seed(engine=get_db_engine())
     return url
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from config import PROJECT_ROOT, get_settings
-from db.engine import dispose_engine, get_db_engine
+from db.engine import dispose_engine, get_db_engine, init_schema
 from db.models import Order
 from db.seed import seed
 from orders.drafts import create_draft, open_draft_for_thread, set_open_items
@@ -43,7 +43,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
     get_settings.cache_clear()
     _fresh_clients()
-    get_db_engine()
+    init_schema(get_db_engine())
     yield url
     _fresh_clients()
 
