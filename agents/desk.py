@@ -65,14 +65,13 @@ from agents.tools import DRAFT_UNREAD, TOOLS, DeskContext, draft_json, memory_js
 from config import Settings, get_settings
 from db.engine import get_db_engine
 from db.locks import ThreadBusy, ThreadLocks
-from memory.habits import summary_memory
+from memory.outbox import OutboxRelay
 from memory.store import Memory, MemoryStore, get_memory_store, private_memory_store
 from memory.threads import close_checkpointer, open_checkpointer
 from orders.catalog import list_products
 from orders.customers import CustomerIndex
 from orders.drafts import latest_draft_for_thread, open_draft_for_thread
 from orders.errors import NoOpenDraft, OrderError
-from orders.history import order_status
 from orders.schemas import DraftView
 from orders.threads import confirm_thread_draft, discard_thread_draft
 from rag.search import CatalogSearch
@@ -83,7 +82,7 @@ PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 MAX_MESSAGE_CHARS = 4_000
 RECALL_K = 5  # memories most relevant to the message, besides preferences and notes
 # Tools that change what is remembered: after them the turn's memories are read again.
-MEMORY_CHANGING = {"remember", "confirm_order"}
+MEMORY_CHANGING = {"remember", "confirm_order", "cancel_order"}
 P = ParamSpec("P")
 # What an unreachable database raises: through SQLAlchemy (orders, drafts; a lost or
 # refused connection, an exhausted pool) or from the checkpointer (psycopg 3 and its
@@ -227,6 +226,7 @@ class OrderDesk:
         prompt: str,
         memory: MemoryStore | None = None,
         locks: ThreadLocks | None = None,
+        relay: OutboxRelay | None = None,
     ) -> None:
         self.engine, self.catalog, self.customers = engine, catalog, customers
         self.memory = memory
@@ -235,6 +235,9 @@ class OrderDesk:
         self._prompt = prompt
         # One turn per thread at a time, in every process on this database.
         self._locks = locks or ThreadLocks(engine, wait_s=get_settings().thread_lock_wait_s)
+        # Order events reach memory through the outbox; this desk delivers its own turns'
+        # at once (the summary is there for the next turn), a started relay the rest.
+        self.relay = relay or (OutboxRelay(engine, memory) if memory is not None else None)
         self.agent = create_agent(
             model,
             tools=TOOLS,
@@ -286,6 +289,12 @@ class OrderDesk:
                 wait_s=settings.thread_lock_wait_s,
                 pool_size=settings.max_concurrent_turns,
             ),
+            # On the process-wide store a background relay delivers every process's
+            # backlog (and retries a Chroma that was down); a private store only ever
+            # gets this desk's own orders.
+            relay=OutboxRelay(engine, get_memory_store).start()
+            if memory is None and collection is None
+            else None,
         )
 
     # --- public API -----------------------------------------------------------------------
@@ -366,6 +375,8 @@ class OrderDesk:
         process's, not ours)."""
         close_checkpointer(self._checkpointer)
         self._locks.close()
+        if self.relay is not None:
+            self.relay.stop()
 
     def current_draft(self, thread_id: str) -> DraftView | None:
         with Session(self.engine) as session:
@@ -514,7 +525,11 @@ class OrderDesk:
     def _with_memory(self, thread_id: str, turn: Turn, recall: Recall, text: str) -> Turn:
         """Remember a confirmed order, and put the turn's customer and memories on it."""
         if turn.order_id is not None:
-            self._remember_order(turn.order_id, thread_id)
+            self._remember_order(turn.order_id)
+        for step in turn.steps:  # a cancellation's summary must say so before it is recalled
+            if step.name == "cancel_order" and isinstance(step.result, dict):
+                if isinstance(step.result.get("order"), dict):
+                    self._remember_order(step.result["order"]["order_id"])
         customer_id = recall.customer_id
         if not recall.named and turn.draft is not None and turn.draft.customer_id:
             customer_id = turn.draft.customer_id  # e.g. found by the model's find_customer
@@ -524,15 +539,12 @@ class OrderDesk:
         turn.customer_id, turn.memories = recall.customer_id, recall.memories
         return turn
 
-    def _remember_order(self, order_id: int, thread_id: str) -> None:
-        if self.memory is None:
-            return
-        try:
-            with Session(self.engine) as session:
-                order = order_status(session=session, order_id=order_id)
-            self.memory.add_many([summary_memory(order, thread_id=thread_id)], skip_existing=False)
-        except Exception as error:  # noqa: BLE001 - the order stands; only the memo is lost
-            log.warning("order %s confirmed but not remembered: %s", order_id, error)
+    def _remember_order(self, order_id: int) -> None:
+        """Deliver the order's outbox rows now (never raises: a failed delivery stays in
+        the outbox, retried with backoff by any process's relay)."""
+        if self.relay is not None:
+            self.relay.deliver_due(order_id=order_id)
+            self.relay.kick()
 
     # --- plumbing -----------------------------------------------------------------------
 

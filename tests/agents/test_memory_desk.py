@@ -8,6 +8,7 @@ and replies the offline model writes from the system prompt's `<memories>` block
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from agents.desk import OrderDesk
 from config import load_settings
 from memory.habits import usual_products
+from memory.outbox import OutboxRelay, pending_count
 from memory.store import MemoryStore, get_memories_collection
 from rag.catalog_index import get_catalog_collection
 from rag.chroma import create_chroma_client
@@ -204,3 +206,38 @@ def test_a_desk_on_a_private_catalog_gets_a_private_memory(
         ]
     finally:
         desk.close()
+
+
+def test_a_cancelled_orders_summary_says_so_before_the_next_turn(
+    desk: OrderDesk, memory: MemoryStore, thread: Thread
+) -> None:
+    t = thread()
+    desk.chat(t, "Wartian Herkku wants 4 tofu")
+    order_id = desk.approve(t).order_id
+    assert order_id is not None and "cancelled" not in memory.list("WARTH")[0].text
+    cancelled = desk.chat(t, f"cancel order {order_id}")
+    assert "cancel" in cancelled.reply.lower() and cancelled.error is None
+    [summary] = memory.list("WARTH")
+    assert summary.id == f"order-{order_id}" and "cancelled" in summary.text
+    assert pending_count(desk.engine) == 0
+
+
+def test_a_summary_chroma_refused_stays_in_the_outbox_until_it_is_back(
+    seeded_engine: Engine, thread: Thread
+) -> None:
+    client = create_chroma_client(load_settings(), ephemeral=True)
+    name = f"away_{uuid.uuid4().hex[:8]}"
+    away = MemoryStore(get_memories_collection(client, name=name))
+    client.delete_collection(name)
+    desk = open_desk(seeded_engine, memory=away)
+    try:
+        t = thread()
+        desk.chat(t, "Alfreds wants 12 tofu")
+        assert desk.approve(t).order_id is not None
+        assert pending_count(seeded_engine) == 1  # not lost: queued for a retry
+    finally:
+        desk.close()
+    back = MemoryStore(get_memories_collection(client, name=f"back_{uuid.uuid4().hex[:8]}"))
+    time.sleep(1.1)  # the first retry is due within 1 s (backoff 1 s, jittered down)
+    assert OutboxRelay(seeded_engine, back).deliver_due() == 1 and pending_count(seeded_engine) == 0
+    assert len(back.list("ALFKI")) == 1
