@@ -35,7 +35,9 @@ FAILED) on stdout (the servers' own logs go to stderr), and exits 1 if any check
 `--database-url` names a PostgreSQL server: a scratch database is made on it and dropped
 afterwards (default: a temporary SQLite file). `--compare-workers 1,2` runs everything
 once per worker count, each on a fresh store, and compares requests/s and chat-turn
-p50/p95 of the load phase. `tests/reliability/test_load.py` runs the same conversations
+p50/p95 of the load phase; `1,2,2,1` runs each twice, so a change in what else the
+machine is doing weighs on both alike, and prints the mean per worker count. Each run
+prints the machine's load average: on a shared machine the numbers move with it. `tests/reliability/test_load.py` runs the same conversations
 and audit in-process on both backends; `tests/bench/test_cluster.py` runs this command
 small, and the launcher (`scripts/cluster`).
 """
@@ -447,6 +449,7 @@ class Run:
     same: list[Exchange]
     same_wall_s: float
     checks: list[AuditCheck]
+    load_average: float  # the machine's 1-minute load average during the load phase
 
     @property
     def ok(self) -> bool:
@@ -477,6 +480,7 @@ def run_once(args: argparse.Namespace, workers: int) -> Run:
         same_plans = make_same_plans(customers or ["ALFKI"], args.same_thread, uuid.uuid4().hex[:8])
         with api_servers(env, replicas=args.replicas, workers=workers) as urls:
             outcomes, wall_s = run_conversations(urls, store.key, plans, args.timeout)
+            load_average = os.getloadavg()[0]  # other work on the machine shows here
             load_checks = audit(engine, baseline, outcomes)  # before the next phase sells
             same, same_wall_s = run_same_thread(urls, store.key, same_plans, args.timeout)
         expect: dict[str, Expect] = {plan.thread_id: "at most one" for plan in plans}
@@ -490,7 +494,7 @@ def run_once(args: argparse.Namespace, workers: int) -> Run:
         )
         checks.append(no_lost_edit(engine, same, baseline.last_order_id))
     label = f"{args.replicas} × {workers} worker(s)"
-    return Run(label, outcomes, wall_s, load_checks, same, same_wall_s, checks)
+    return Run(label, outcomes, wall_s, load_checks, same, same_wall_s, checks, load_average)
 
 
 def same_thread_report(run: Run, threads: int) -> list[str]:
@@ -525,6 +529,10 @@ def describe(args: argparse.Namespace, workers: int) -> str:
 
 def print_run(args: argparse.Namespace, workers: int, run: Run) -> None:
     print(describe(args, workers))
+    print(
+        f"machine: {os.cpu_count()} CPUs, 1-minute load average {run.load_average:.1f} at the "
+        "end of the load phase (shared with anything else running here)"
+    )
     print("\n".join(report(run.outcomes, run.wall_s, run.load_checks)))
     print("\n".join(same_thread_report(run, args.same_thread)))
     print("after both phases, read from the database, the checkpointer and Chroma:")
@@ -532,15 +540,33 @@ def print_run(args: argparse.Namespace, workers: int, run: Run) -> None:
 
 
 def print_comparison(runs: list[tuple[int, Run]]) -> None:
+    """One row per run, then - when a worker count ran more than once (`1,2,2,1` cancels a
+    drift in the machine's load) - the mean requests/s per worker count and their ratio."""
     print("\ncomparison (the same load and replicas; only the uvicorn workers per replica differ):")
-    print(f"  {'workers':>7}  {'requests/s':>10}  {'chat p50':>9}  {'chat p95':>9}  audits")
+    print(
+        f"  {'workers':>7}  {'requests/s':>10}  {'chat p50':>9}  {'chat p95':>9}  load avg  audits"
+    )
     first = runs[0][1].requests_per_s()
     for workers, run in runs:
         chat = run.chat_latencies() or [float("nan")]
         print(
             f"  {workers:>7}  {run.requests_per_s():>10.1f}  {statistics.median(chat):>7.0f}ms"
-            f"  {percentile(chat, 95):>7.0f}ms  {'OK' if run.ok else 'FAILED'}"
+            f"  {percentile(chat, 95):>7.0f}ms  {run.load_average:>8.1f}"
+            f"  {'OK' if run.ok else 'FAILED'}"
             f"   (× {run.requests_per_s() / first:.2f} of {runs[0][0]} worker(s))"
+        )
+    rates: dict[int, list[float]] = defaultdict(list)
+    for workers, run in runs:
+        rates[workers].append(run.requests_per_s())
+    if len(rates) < len(runs):
+        base = statistics.mean(rates[runs[0][0]])
+        print(
+            "  mean requests/s: "
+            + ", ".join(
+                f"{w} worker(s) {statistics.mean(r):.1f} (× {statistics.mean(r) / base:.2f}, "
+                f"{len(r)} runs)"
+                for w, r in rates.items()
+            )
         )
 
 
