@@ -37,9 +37,11 @@ afterwards (default: a temporary SQLite file). `--compare-workers 1,2` runs ever
 once per worker count, each on a fresh store, and compares requests/s and chat-turn
 p50/p95 of the load phase; `1,2,2,1` runs each twice, so a change in what else the
 machine is doing weighs on both alike, and prints the mean per worker count. Each run
-prints the machine's load average: on a shared machine the numbers move with it. `tests/reliability/test_load.py` runs the same conversations
-and audit in-process on both backends; `tests/bench/test_cluster.py` runs this command
-small, and the launcher (`scripts/cluster`).
+prints the machine's load average: on a shared machine the numbers move with it.
+
+`tests/reliability/test_load.py` runs the same conversations and audit in-process on
+both backends; `tests/bench/test_cluster.py` runs this command small, and the launcher
+(`scripts/cluster`) with the same phases and audits.
 """
 
 from __future__ import annotations
