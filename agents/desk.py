@@ -72,7 +72,8 @@ from orders.catalog import list_products
 from orders.customers import CustomerIndex
 from orders.drafts import latest_draft_for_thread, open_draft_for_thread
 from orders.errors import NoOpenDraft, OrderError
-from orders.schemas import DraftView
+from orders.history import cancel_order
+from orders.schemas import DraftView, OrderView
 from orders.threads import confirm_thread_draft, discard_thread_draft
 from rag.search import CatalogSearch
 
@@ -369,6 +370,14 @@ class OrderDesk:
             return self._turn(
                 thread_id, [], reply="Cancelled: the draft was discarded and nothing was ordered."
             )
+
+    def cancel_order(self, order_id: int, *, customer_id: str | None = None) -> OrderView:
+        """Cancel a confirmed order (stock back, exactly once; `customer_id` refuses
+        another customer's) and tell memory before returning. OrderError when refused."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            view = cancel_order(session=session, order_id=order_id, customer_id=customer_id)
+        self._remember_order(order_id)
+        return view
 
     def close(self) -> None:
         """Release the checkpointer's and the locks' connections (the engine is the

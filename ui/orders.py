@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from db.models import OrderStatus
 from orders.catalog import list_customers
 from orders.errors import OrderError
-from orders.history import cancel_order, list_orders, order_status
+from orders.history import list_orders, order_status
 from orders.stats import orders_per_day, top_products
 from ui.common import money, sidebar
-from ui.resources import db_engine
+from ui.resources import db_engine, desk
 
 PAGE_SIZE = 50
 
@@ -91,12 +91,10 @@ def detail(session: Session, order_ids: list[int]) -> None:
     )
     if order.status == "confirmed" and st.button(f"Cancel order {order.order_id}"):
         try:
-            cancel_order(session=session, order_id=order.order_id)
-            session.commit()
+            desk().cancel_order(order.order_id)
             st.success(f"Order {order.order_id} cancelled; its stock is back.")
             st.rerun()
         except OrderError as error:
-            session.rollback()
             st.error(str(error))
 
 

@@ -16,7 +16,7 @@ from api.errors import ORDER_ERRORS
 from api.render import order_out
 from api.schemas import CancelIn, OrderFilters, OrderOut, OrderPage
 from db.models import OrderStatus
-from orders.history import cancel_order, list_orders, order_status
+from orders.history import list_orders, order_status
 
 MAX_ORDER_ID = 2**31 - 1  # orders.order_id is a 32-bit integer on PostgreSQL
 
@@ -62,6 +62,4 @@ def cancel(desk: DeskDep, order_id: OrderId, body: CancelIn | None = None) -> Or
     an order of another customer is refused with 403. A second cancel is a 409.
     """
     customer_id = body.customer_id if body else None
-    with Session(desk.engine, expire_on_commit=False) as session, session.begin():
-        view = cancel_order(session=session, order_id=order_id, customer_id=customer_id)
-    return order_out(view)
+    return order_out(desk.cancel_order(order_id, customer_id=customer_id))
