@@ -195,7 +195,7 @@ def test_no_product_code_formats_sql_strings() -> None:
 def test_a_browser_session_cannot_take_over_another_sessions_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from db.engine import get_db_engine
+    from db.engine import get_db_engine, init_schema
     from db.seed import seed
     from tests.ui.test_pages import _fresh_clients, app, say, table
 
@@ -206,6 +206,7 @@ def test_a_browser_session_cannot_take_over_another_sessions_thread(
     get_settings.cache_clear()
     _fresh_clients()
     try:
+        init_schema(get_db_engine())
         seed(engine=get_db_engine())
         first = say(app(), "Alfreds Futterkiste: 3 tofu")
         stolen = first.session_state["thread_id"]
