@@ -19,7 +19,8 @@ the customer memories through Chroma - and returns one `Check` per invariant:
 - every reply agrees with the database: an order a reply reported exists, in that
   thread; every order was reported by some reply; no reply said "not placed" (without
   naming the order) about a thread whose order exists;
-- every confirmed order has its summary in the customer memory (`order-<id>`).
+- every confirmed order has its summary in the customer memory (`order-<id>`), and - in
+  a store with the memory outbox - its `confirmed` event delivered.
 
 `Exchange` is one request as the client saw it; the load and same-thread phases record
 one for every request they send.
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from agents.reading.text import clean
@@ -137,6 +138,7 @@ def audit_run(
         _accepted_messages_kept(states, exchanges),
         _replies_agree(exchanges, orders, by_thread, last_order_id),
         _summaries_remembered(store.chroma, orders),
+        _outbox_delivered(store.engine, orders),
     ]
 
 
@@ -335,6 +337,29 @@ def _summaries_remembered(
     missing = sorted(wanted - stored)
     detail = f"{len(missing)} of {len(wanted)} missing: {_listed(missing)}" if missing else ""
     return Check("every confirmed order has its memory summary", not missing, detail)
+
+
+def _outbox_delivered(engine: Engine, orders: Mapping[int, tuple[str | None, int | None]]) -> Check:
+    """Each order's `confirmed` event is in the memory outbox, delivered (where the table
+    exists: stores from before the outbox have none)."""
+    name = "every order's memory outbox event delivered"
+    if not inspect(engine).has_table("memory_outbox"):
+        return Check(name, True, "no memory_outbox table in this store: not checked")
+    query = text(
+        "SELECT order_id, delivered_at, last_error FROM memory_outbox "
+        "WHERE event = 'confirmed' AND order_id > :last"
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query, {"last": min(orders, default=0) - 1}).all()
+    delivered = {row.order_id for row in rows if row.delivered_at is not None}
+    errors = {row.order_id: row.last_error for row in rows if row.delivered_at is None}
+    wrong = [
+        f"order {order_id}: "
+        + (f"undelivered ({errors[order_id]})" if order_id in errors else "no outbox row")
+        for order_id in sorted(orders)
+        if order_id not in delivered
+    ]
+    return _none(name, wrong)
 
 
 def _folded(message: str | None) -> str:

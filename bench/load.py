@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy import Engine, create_engine, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import NullPool
 
@@ -440,6 +440,44 @@ def report(outcomes: list[Outcome], wall_s: float, checks: list[Check]) -> list[
     return lines
 
 
+def connections(engine: Engine) -> int | None:
+    """Connections to the store's database now, this one not counted (None on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    with engine.connect() as connection:
+        return int(connection.scalar(query) or 0)
+
+
+class ConnectionPeak:
+    """The most connections to the store's database seen while the block runs."""
+
+    def __init__(self, engine: Engine, every_s: float = 0.1) -> None:
+        self.engine, self.every_s = engine, every_s
+        self.most: int | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> ConnectionPeak:
+        if self.engine.dialect.name == "postgresql":
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            seen = connections(self.engine)
+            self.most = max(self.most or 0, seen or 0)
+            self._done.wait(self.every_s)
+
+
 @dataclass
 class Run:
     """One load run: its processes, the load phase, the same-thread phase and the audits."""
@@ -452,6 +490,7 @@ class Run:
     same_wall_s: float
     checks: list[AuditCheck]
     load_average: float  # the machine's 1-minute load average during the load phase
+    database_connections: tuple[int | None, int | None]  # idle, and the load phase's peak
 
     @property
     def ok(self) -> bool:
@@ -481,7 +520,9 @@ def run_once(args: argparse.Namespace, workers: int) -> Run:
         customers = sorted({plan.customer_id for plan in plans})
         same_plans = make_same_plans(customers or ["ALFKI"], args.same_thread, uuid.uuid4().hex[:8])
         with api_servers(env, replicas=args.replicas, workers=workers) as urls:
-            outcomes, wall_s = run_conversations(urls, store.key, plans, args.timeout)
+            idle = connections(engine)
+            with ConnectionPeak(engine) as peak:
+                outcomes, wall_s = run_conversations(urls, store.key, plans, args.timeout)
             load_average = os.getloadavg()[0]  # other work on the machine shows here
             load_checks = audit(engine, baseline, outcomes)  # before the next phase sells
             same, same_wall_s = run_same_thread(urls, store.key, same_plans, args.timeout)
@@ -496,7 +537,17 @@ def run_once(args: argparse.Namespace, workers: int) -> Run:
         )
         checks.append(no_lost_edit(engine, same, baseline.last_order_id))
     label = f"{args.replicas} × {workers} worker(s)"
-    return Run(label, outcomes, wall_s, load_checks, same, same_wall_s, checks, load_average)
+    return Run(
+        label,
+        outcomes,
+        wall_s,
+        load_checks,
+        same,
+        same_wall_s,
+        checks,
+        load_average,
+        (idle, peak.most),
+    )
 
 
 def same_thread_report(run: Run, threads: int) -> list[str]:
@@ -536,6 +587,12 @@ def print_run(args: argparse.Namespace, workers: int, run: Run) -> None:
         "end of the load phase (shared with anything else running here)"
     )
     print("\n".join(report(run.outcomes, run.wall_s, run.load_checks)))
+    idle, most = run.database_connections
+    if most is not None:
+        print(
+            f"PostgreSQL connections to the store: {idle} with the servers idle, at most "
+            f"{most} during the load phase (pg_stat_activity, sampled every 0.1 s)"
+        )
     print("\n".join(same_thread_report(run, args.same_thread)))
     print("after both phases, read from the database, the checkpointer and Chroma:")
     print("\n".join(check.line() for check in run.checks))
