@@ -667,7 +667,14 @@ class _Produced:
 
     def run(self, agent: Any, payload: Any, config: dict[str, Any], context: Any) -> None:
         self.interrupted = False
-        for update in agent.stream(payload, config, context=context, stream_mode="updates"):
+        # durability="exit": the run's checkpoint is written once, when it ends (at its
+        # reply or at the approval interrupt), not after every step - a third of a turn's
+        # CPU. A process dying mid-run loses that run's messages (its user got no reply);
+        # what its tools committed stands, and a repeated confirmation is idempotent.
+        stream = agent.stream(
+            payload, config, context=context, stream_mode="updates", durability="exit"
+        )
+        for update in stream:
             if "__interrupt__" in update:
                 self.interrupted = True
             for node_update in update.values():
