@@ -34,7 +34,17 @@ import filelock
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    column,
+    create_engine,
+    event,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
@@ -44,6 +54,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_lock(int, int): the two-key form, a key space apart from db.locks' one-key locks.
 LOCK_KEYS = (0x4F444553, 0x4D494752)  # "ODES", "MIGR"
 VERSION_TABLE = "alembic_version"
+_VERSION = table(VERSION_TABLE, column("version_num"))
 LOCK_WAIT_S = 300.0
 LOCK_POLL_S = 0.2
 SQLITE_BUSY_S = 30.0
@@ -145,7 +156,7 @@ def _revision(connection: Connection) -> str | None:
     # What MigrationContext.get_current_revision() reads, without its INFO log lines.
     if not inspect(connection).has_table(VERSION_TABLE):
         return None
-    versions = connection.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    versions = connection.scalars(select(_VERSION.c.version_num)).all()
     if len(versions) > 1:
         raise MigrationError(f"{VERSION_TABLE} names several heads: {sorted(versions)}")
     return versions[0] if versions else None
