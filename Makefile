@@ -1,5 +1,5 @@
 # Shortcuts for the scripts in scripts/ (which need nothing but bash and Python).
-.PHONY: setup run api test lint bench seed
+.PHONY: setup run api cluster test lint bench migrate seed
 
 setup:
 	./scripts/setup
@@ -7,11 +7,15 @@ run:
 	./scripts/run
 api:
 	./scripts/api
+cluster:
+	./scripts/cluster
 test:
 	./scripts/test
 lint:
 	./scripts/lint
 bench:
 	./scripts/bench
-seed: setup
+migrate: setup
+	.venv/bin/python -m db.migrate
+seed: migrate
 	.venv/bin/python -m db.seed
