@@ -26,19 +26,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", help="who is confirming (recorded on confirmed orders)")
     args = parser.parse_args(argv)
     try:
-        configure_logging(get_settings())
+        settings = get_settings()
+        configure_logging(settings)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
 
-    from agents.desk import OrderDesk
+    from bootstrap import build_services  # the composition root, above agents/
 
     thread = args.thread or f"cli-{uuid.uuid4().hex[:12]}"
-    desk = OrderDesk.open(provider=args.provider)
+    services = build_services(settings, provider=args.provider)
     try:
-        turn = desk.chat(thread, args.message, user=args.user)
+        turn = services.desk.chat(thread, args.message, user=args.user)
     finally:
-        desk.close()
+        services.close()
     if args.json:
         print(
             json.dumps(

@@ -1,8 +1,9 @@
 """OrderDesk: the one facade the UI, the API, the CLI and the evaluations talk to.
 
-`OrderDesk.open()` builds everything from Settings: the engine, catalog search (synced
-to Chroma), the customer index, the chat model, and a LangGraph agent (LangChain
-`create_agent`) whose threads persist in the database through a checkpointer.
+The desk takes its parts - the engine, catalog search, the customer index, the chat
+model, the checkpointer, customer memory - from the composition root
+(`bootstrap.build_services`), and builds over them a LangGraph agent (LangChain
+`create_agent`) whose threads persist in the database through the checkpointer.
 `chat(thread_id, message)` runs one turn and returns a `Turn`. `confirm_order` is gated
 by human-in-the-loop: it runs only when the user approves - with `approve()` (the UI's
 Confirm button) or with a message that is itself an approval ("yes", "confirm it"),
@@ -59,16 +60,14 @@ from agents.confirmation import (
     refusal,
     reject,
 )
-from agents.models import build_chat_model, describe_model
+from agents.models import describe_model
 from agents.reading.text import clean
 from agents.tools import DRAFT_UNREAD, TOOLS, DeskContext, draft_json, memory_json
-from config import Settings, get_settings
-from db.engine import get_db_engine
+from config import get_settings
 from db.locks import ThreadBusy, ThreadLocks
 from memory.outbox import OutboxRelay
-from memory.store import Memory, MemoryStore, get_memory_store, private_memory_store
-from memory.threads import close_checkpointer, open_checkpointer
-from orders.catalog import list_products
+from memory.store import Memory, MemoryStore
+from memory.threads import close_checkpointer
 from orders.customers import CustomerIndex
 from orders.drafts import latest_draft_for_thread, open_draft_for_thread
 from orders.errors import NoOpenDraft, OrderError
@@ -245,57 +244,6 @@ class OrderDesk:
             middleware=[self._prompt_with_draft(), confirmation_middleware()],
             context_schema=DeskContext,
             checkpointer=checkpointer,
-        )
-
-    @classmethod
-    def open(
-        cls,
-        *,
-        settings: Settings | None = None,
-        provider: str | None = None,
-        prompt_path: Path | None = None,
-        sync_catalog: bool = True,
-        engine: Engine | None = None,
-        collection: Any = None,
-        memory: MemoryStore | None = None,
-    ) -> OrderDesk:
-        """Everything from Settings: engine, search, customers, model, checkpointer, memory.
-
-        `engine` and `collection` (a Chroma catalog collection) replace the process-wide
-        ones, so a second store (the evaluation runner's) never touches the app's.
-        `memory` is the customer memory store: by default the process-wide one, or - when
-        `collection` is given - a private, empty in-memory one, for the same reason.
-        """
-        settings = settings or get_settings()
-        engine = engine or get_db_engine()
-        catalog = CatalogSearch(engine=engine, collection=collection)
-        if sync_catalog:
-            _sync_catalog_index(engine, collection)
-        with Session(engine) as session:
-            customers = CustomerIndex.load(session=session)
-            names = [product.name for product in list_products(session=session)]
-        model = build_chat_model(
-            settings, provider=provider, customers=customers, product_names=names
-        )
-        return cls(
-            engine=engine,
-            model=model,
-            catalog=catalog,
-            customers=customers,
-            checkpointer=open_checkpointer(settings, url=engine.url),
-            prompt=load_prompt(prompt_path),
-            memory=memory if memory is not None else _default_memory(settings, collection),
-            locks=ThreadLocks(
-                engine,
-                wait_s=settings.thread_lock_wait_s,
-                pool_size=settings.max_concurrent_turns,
-            ),
-            # On the process-wide store a background relay delivers every process's
-            # backlog (and retries a Chroma that was down); a private store only ever
-            # gets this desk's own orders.
-            relay=OutboxRelay(engine, get_memory_store).start()
-            if memory is None and collection is None
-            else None,
         )
 
     # --- public API -----------------------------------------------------------------------
@@ -643,16 +591,6 @@ def memories_block(customer_id: str | None, memories: list[Memory]) -> str:
     )
 
 
-def _default_memory(settings: Settings, collection: Any) -> MemoryStore | None:
-    """The process-wide memory store, or a private one beside a private catalog; None if
-    Chroma is unavailable."""
-    try:
-        return private_memory_store(settings) if collection is not None else get_memory_store()
-    except Exception as error:  # noqa: BLE001 - the desk works without memory, and says so
-        log.warning("customer memory unavailable (Chroma down?): %s", error)
-        return None
-
-
 class _Produced:
     """The messages one turn's own agent runs produced, in order, from the graph's
     update stream (a message a later node rewrote - same id - appears once, as rewritten),
@@ -739,15 +677,3 @@ def _no_answer(messages: list[BaseMessage]) -> tuple[str, str]:
 
 def _waiting(interrupted: bool) -> str:
     return "Waiting for your approval to confirm the order." if interrupted else ""
-
-
-def _sync_catalog_index(engine: Engine, collection: Any = None) -> None:
-    """Embed new or changed products so semantic search sees the current catalog."""
-    try:
-        from rag.catalog_index import get_catalog_collection, sync_catalog
-        from rag.chroma import get_chroma_client
-
-        collection = collection or get_catalog_collection(get_chroma_client())
-        sync_catalog(engine=engine, collection=collection)
-    except Exception as error:  # noqa: BLE001 - search falls back to lexical and says so
-        log.warning("catalog index not synced (Chroma unavailable?): %s", error)

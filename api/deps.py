@@ -1,5 +1,6 @@
-"""What routes depend on, as `Annotated[..., Depends(...)]` aliases: settings, the desk,
-the caller (by API key) and the conversations that caller owns.
+"""What routes depend on, as `Annotated[..., Depends(...)]` aliases: settings, the desk
+and the services it was built with, the caller (by API key) and the conversations that
+caller owns.
 
 Every route but `/api/health` needs an `X-API-Key` header matching one of `API_KEYS`;
 with no keys configured the API refuses to start unless `API_AUTH_DISABLED=true` (a demo
@@ -15,13 +16,16 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated
 
+from chromadb.api import ClientAPI
 from fastapi import Depends, HTTPException, Path, Request, Security
 from fastapi.security import APIKeyHeader
 
 from agents.desk import OrderDesk
 from agents.ownership import claim_thread, key_owner
 from api.schemas import ChatIn, ThreadId
+from bootstrap import Services
 from config import ConfigError, Settings, get_settings
+from rag.chroma import ChromaConnection
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +118,19 @@ def get_desk(request: Request) -> OrderDesk:
     return request.app.state.desk
 
 
+def get_services(request: Request) -> Services | None:
+    """What the lifespan built (None when a caller injected its own desk)."""
+    return request.app.state.services
+
+
+def get_chroma(request: Request) -> ChromaConnection | ClientAPI:
+    """The Chroma whose health is reported: the services' connection, or a given client."""
+    return request.app.state.chroma
+
+
 DeskDep = Annotated[OrderDesk, Depends(get_desk)]
+ServicesDep = Annotated[Services | None, Depends(get_services)]
+ChromaDep = Annotated[ChromaConnection | ClientAPI, Depends(get_chroma)]
 
 
 def claim(desk: OrderDesk, owner: str, thread_id: str) -> str:

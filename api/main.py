@@ -1,6 +1,6 @@
 """The app factory: `create_app(desk)` mounts the routers, the error handlers and the body
-limit over one `OrderDesk`, built at start-up by `build_desk` unless a caller (a test)
-injects its own.
+limit over one `OrderDesk`, built at start-up with everything else by the composition root
+(`bootstrap.build_services`) unless a caller (a test) injects its own.
 
 `served_app()` is the app `uvicorn api:app` serves: it checks the API's settings first,
 so a start without keys is one clear line and exit status 2, not a traceback.
@@ -22,8 +22,9 @@ from agents.desk import OrderDesk
 from api.deps import check_auth, key_ring, require_key
 from api.errors import COMMON_ERRORS, MAX_BODY_BYTES, BodyLimit, add_error_handlers
 from api.routes import chat, health, orders, search
-from config import ConfigError, Settings, configure_logging, get_settings
-from db.engine import dispose_engine
+from bootstrap import Services, build_services
+from config import ConfigError, configure_logging, get_settings
+from rag.chroma import ChromaConnection
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +36,22 @@ HTTP API on port 8001: health, catalog search, chat turns and orders for other s
 A FastAPI app over the same `OrderDesk` facade and `orders/` functions as the UI; routes
 only validate, call and render. `create_app(desk)` builds it (tests inject a desk on
 their own store); `app = create_app()` is what `uvicorn api:app --port 8001` serves, and
-its lifespan opens one `OrderDesk` (engine, catalog search, embedder, checkpointer) per
-process, shared by every request. Every route but `/api/health` needs an `X-API-Key`
-header matching one of `API_KEYS`; with no keys configured the API refuses to start
-unless `API_AUTH_DISABLED=true` (a demo mode, allowed on a loopback `API_HOST` only).
-Bodies are capped at 64 KB; bad input is a 422 naming each field, domain refusals are
-4xx with the order domain's message, and no response ever carries a stack trace.
+its lifespan builds the process's services once (engine, Chroma, embedder, catalog search,
+memory, checkpointer, one `OrderDesk`), shared by every request. Every route but
+`/api/health` needs an `X-API-Key` header matching one of `API_KEYS`; with no keys
+configured the API refuses to start unless `API_AUTH_DISABLED=true` (a demo mode, allowed
+on a loopback `API_HOST` only). Bodies are capped at 64 KB; bad input is a 422 naming
+each field, domain refusals are 4xx with the order domain's message, and no response ever
+carries a stack trace.
 """
 
 
-def build_desk(settings: Settings) -> OrderDesk:
-    """The process's one desk (engine, catalog search, embedder, checkpointer) from Settings."""
-    return OrderDesk.open(settings=settings)
-
-
 def create_app(desk: OrderDesk | None = None, *, chroma: ClientAPI | None = None) -> FastAPI:
-    """The API over `desk` (tests) or over one `build_desk()` made at startup.
+    """The API over `desk` (tests) or over the services `build_services()` makes at startup.
 
-    `chroma` is the client whose health is reported (default: the process's). Settings
-    (API_KEYS, API_AUTH_DISABLED) are read when the app starts, not at import.
+    `chroma` is the client whose health is reported (default: the services' connection,
+    or - beside an injected desk - one from Settings). Settings (API_KEYS,
+    API_AUTH_DISABLED) are read when the app starts, not at import.
     """
 
     @asynccontextmanager
@@ -62,15 +60,22 @@ def create_app(desk: OrderDesk | None = None, *, chroma: ClientAPI | None = None
         if desk is None:
             configure_logging(settings)
         app.state.auth = key_ring(settings)
-        app.state.chroma = chroma
-        app.state.desk = desk or await run_in_threadpool(build_desk, settings)
+        services: Services | None = None
+        if desk is None:
+            services = await run_in_threadpool(build_services, settings, chroma=chroma)
+        app.state.services = services
+        app.state.desk = desk or services.desk  # type: ignore[union-attr]
+        app.state.chroma = (
+            chroma
+            or (services.chroma_connection if services is not None else None)
+            or ChromaConnection(settings)
+        )
         log.info("HTTP API ready (model %s)", app.state.desk.model_label)
         try:
             yield
         finally:
-            if desk is None:  # ours to close; an injected desk belongs to the caller
-                app.state.desk.close()
-                dispose_engine()
+            if services is not None:  # ours to close; an injected desk belongs to the caller
+                await run_in_threadpool(services.close)
 
     app = FastAPI(
         title="Order Desk API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan

@@ -23,12 +23,13 @@ from pathlib import Path
 import chromadb
 from sqlalchemy import create_engine, event, text
 
-from agents.desk import OrderDesk
+from bootstrap import build_services
 from config import load_settings, normalize_database_url
 from db.engine import init_schema
 from db.seed import seed
-from memory.store import MemoryStore, get_memories_collection
+from memory.store import open_memory_store
 from rag.catalog_index import get_catalog_collection
+from rag.embeddings import create_embedder
 
 CUSTOMERS = ["ALFKI", "BLAUS", "ERNSH", "FRANK", "BONAP", "QUICK", "HANAR", "LILAS"]
 TURNS = ["Customer: {c}\n- 2 chai\n- 3 tofu", "add 2 konbu", "yes"]
@@ -52,13 +53,19 @@ def main() -> None:
     init_schema(engine)
     seed(engine=engine)
     client = chromadb.EphemeralClient()
-    desk = OrderDesk.open(
-        settings=load_settings(database_url=url),
+    settings = load_settings(database_url=url)
+    embedder = create_embedder(settings)
+    services = build_services(
+        settings,
         engine=engine,
-        collection=get_catalog_collection(client, name=f"c{uuid.uuid4().hex[:6]}"),
-        memory=MemoryStore(get_memories_collection(client, name=f"m{uuid.uuid4().hex[:6]}")),
+        embedder=embedder,
+        catalog_collection=get_catalog_collection(
+            client, embedder=embedder, name=f"c{uuid.uuid4().hex[:6]}"
+        ),
+        memory=open_memory_store(client, embedder=embedder, name=f"m{uuid.uuid4().hex[:6]}"),
         provider="offline",
     )
+    desk = services.desk
     statements = 0
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -92,7 +99,8 @@ def main() -> None:
     if profiler:
         stats = pstats.Stats(profiler).sort_stats("cumulative")
         stats.print_stats(r"/work/|/tmp/prof/(agents|orders|memory|rag|db)", 45)
-    desk.close()
+    services.close()
+    engine.dispose()
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from db.engine import create_db_engine, init_schema
 from db.models import Product
 from db.seed import seed
 from rag.catalog_index import get_catalog_collection
+from rag.embeddings import create_embedder
 
 EMAIL = """From: Maria Anders <orders@alfreds.example>
 Subject: Order PO 4471-B
@@ -192,7 +193,7 @@ def main() -> None:
         for c in cases
         if c["expect"].get("lines")
     ]
-    from agents.desk import OrderDesk
+    from bootstrap import build_services
 
     evaluation, email = Sample(), Sample()
     languages = {lang: Sample() for lang in LANGUAGES}
@@ -201,10 +202,16 @@ def main() -> None:
         engine = create_db_engine(settings)
         init_schema(engine)
         seed(engine=engine)
-        collection = get_catalog_collection(chromadb.EphemeralClient())
-        desk = OrderDesk.open(
-            settings=settings, engine=engine, collection=collection, provider="offline"
+        embedder = create_embedder(settings)
+        collection = get_catalog_collection(chromadb.EphemeralClient(), embedder=embedder)
+        services = build_services(
+            settings,
+            engine=engine,
+            embedder=embedder,
+            catalog_collection=collection,
+            provider="offline",
         )
+        desk = services.desk
         email_lines = by_id(engine, EMAIL_LINES)
         language_lines = {lang: by_id(engine, lines) for lang, (_, lines) in LANGUAGES.items()}
         desk.chat("warm-up", dataset[0][0])
@@ -215,7 +222,7 @@ def main() -> None:
             play(desk, EMAIL, email_lines, email)
             for lang, (message, _) in LANGUAGES.items():
                 play(desk, message, language_lines[lang], languages[lang])
-        desk.close()
+        services.close()
         engine.dispose()
 
     every = [ms for _, ms in evaluation.timings]

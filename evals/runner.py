@@ -3,10 +3,11 @@
 `run_eval(dataset, provider=, prompt_path=)` prepares a private store per catalog the
 cases name (a temporary SQLite file seeded with Northwind, or with the Superstore catalog
 for cases marked `"catalog": "superstore"`; its own in-memory catalog index, customer
-memory collection and checkpointer), builds an `OrderDesk` on it without touching the
-process-wide engine (the Streamlit prompt lab runs this inside the app), plays each case in
-a fresh thread, and scores it with `evals.scoring.score_case`, telling it which orders the
-conversation placed and whether they are still confirmed. After a case the store is put
+memory collection and checkpointer), builds the services (`bootstrap.build_services`) on
+it without touching the app's engine or Chroma (the Streamlit prompt lab runs this inside
+the app), plays each case in a fresh thread, and scores it with `evals.scoring.score_case`,
+telling it which orders the conversation placed and whether they are still confirmed.
+After a case the store is put
 back: orders it placed are deleted and stock is restored, so one case's confirmation never
 changes another's stock or "last order". The `EvalReport` holds per-case verdicts,
 per-category accuracy and silent losses, and the per-turn latency (the run's first,
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +39,10 @@ from db.engine import create_db_engine, init_schema
 from db.models import Order, OrderLine, Product
 from db.seed import Catalog, seed
 from evals.scoring import CaseResult, TurnRecord, score_case
+
+if TYPE_CHECKING:
+    from bootstrap import Services
+    from rag.embeddings import MiniLMEmbeddingFunction
 
 log = logging.getLogger(__name__)
 
@@ -244,37 +249,46 @@ def eval_store(provider: str, catalog: Catalog = "northwind") -> Iterator[EvalSt
             engine.dispose()
 
 
-def open_desk(store: EvalStore, *, provider: str, prompt_path: Path | None) -> Any:
-    """An OrderDesk on the private store: own engine, catalog index, customers, checkpointer,
-    and a customer memory collection of this run's own (in memory, never var/chroma)."""
-    from agents.desk import OrderDesk
-    from memory.store import MemoryStore, get_memories_collection
+def open_services(
+    store: EvalStore,
+    *,
+    provider: str,
+    prompt_path: Path | None,
+    embedder: MiniLMEmbeddingFunction | None = None,
+) -> Services:
+    """The composition root on the private store: its own engine, catalog index, customers,
+    checkpointer and a customer memory collection of this run's own (in memory, never
+    var/chroma). `embedder` is a caller's (the prompt lab's app), else one from Settings."""
+    from bootstrap import build_services
+    from memory.store import open_memory_store
     from rag.catalog_index import get_catalog_collection
     from rag.chroma import create_chroma_client
+    from rag.embeddings import create_embedder
 
+    embedder = embedder or create_embedder(store.settings)
     client = create_chroma_client(store.settings, ephemeral=True)
-    collection = get_catalog_collection(client)
-    memories = get_memories_collection(client, name=f"eval_memories_{uuid.uuid4().hex[:12]}")
-    return OrderDesk.open(
-        settings=store.settings,
+    return build_services(
+        store.settings,
         provider=provider,
         prompt_path=prompt_path,
         engine=store.engine,
-        collection=collection,
-        memory=MemoryStore(memories),
+        embedder=embedder,
+        catalog_collection=get_catalog_collection(client, embedder=embedder),
+        memory=open_memory_store(
+            client, embedder=embedder, name=f"eval_memories_{uuid.uuid4().hex[:12]}"
+        ),
     )
 
 
-def close_desk(desk: Any, store: EvalStore) -> None:
+def close_services(services: Services, store: EvalStore) -> None:
     """Close the desk's checkpointer and drop the run's memory collection (the in-memory
     Chroma lives as long as the process: the prompt lab runs many evaluations)."""
     from rag.chroma import create_chroma_client
 
-    desk.close()
-    memory = getattr(desk, "memory", None)
-    if memory is not None:
+    services.close()
+    if services.memory is not None:
         client = create_chroma_client(store.settings, ephemeral=True)
-        client.delete_collection(memory.collection.name)
+        client.delete_collection(services.memory.collection.name)
 
 
 def play_case(desk: Any, case: Mapping[str, Any], thread_id: str) -> list[TurnRecord]:
@@ -324,8 +338,10 @@ def run_eval(
     prompt_path: Path | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
+    embedder: MiniLMEmbeddingFunction | None = None,
 ) -> EvalReport:
-    """Run every case of `dataset` (the first `limit`) and score it."""
+    """Run every case of `dataset` (the first `limit`) and score it (`embedder`: the
+    caller's, so an app that runs evaluations does not make another)."""
     cases = load_cases(dataset, limit)
     prompt = resolve_prompt(prompt_path)
     started = time.perf_counter()
@@ -340,7 +356,10 @@ def run_eval(
     runs: dict[int, CaseRun] = {}
     for catalog, numbered in by_catalog(cases).items():
         with eval_store(provider, catalog) as store:
-            desk = open_desk(store, provider=provider, prompt_path=prompt)
+            services = open_services(
+                store, provider=provider, prompt_path=prompt, embedder=embedder
+            )
+            desk = services.desk
             report.model = str(getattr(desk, "model_label", provider))
             run_id = uuid.uuid4().hex[:8]
             try:
@@ -349,7 +368,7 @@ def run_eval(
                     if progress is not None:
                         progress(len(runs), len(cases))
             finally:
-                close_desk(desk, store)
+                close_services(services, store)
     report.runs = [runs[index] for index in sorted(runs)]
     report.latencies_ms = [t.latency_ms for run in report.runs for t in run.turns][1:]
     report.duration_s = time.perf_counter() - started

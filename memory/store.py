@@ -412,12 +412,26 @@ def get_memories_collection(
     )
 
 
-def private_memory_store(settings: Settings) -> MemoryStore:
+def open_memory_store(
+    client: ClientAPI,
+    *,
+    embedder: MiniLMEmbeddingFunction | None = None,
+    name: str = MEMORY_COLLECTION,
+) -> MemoryStore:
+    """The store on `client`'s memories collection (created on first use)."""
+    embedder = embedder or get_embedder()
+    collection = get_memories_collection(client, embedder=embedder, name=name)
+    return MemoryStore(collection, embedder=embedder)
+
+
+def private_memory_store(
+    settings: Settings, *, embedder: MiniLMEmbeddingFunction | None = None
+) -> MemoryStore:
     """An empty store of its own, in memory (for a desk on a private store, a benchmark)."""
     from rag.chroma import create_chroma_client
 
     client = create_chroma_client(settings, ephemeral=True)
-    return MemoryStore(get_memories_collection(client, name=f"memories_{uuid.uuid4().hex}"))
+    return open_memory_store(client, embedder=embedder, name=f"memories_{uuid.uuid4().hex}")
 
 
 _lock = threading.Lock()

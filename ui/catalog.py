@@ -6,8 +6,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from orders.catalog import list_products
-from ui.common import desk_or_stop, sidebar
-from ui.resources import chroma_client, db_engine
+from ui.common import desk_or_stop, services_or_stop, sidebar
 
 
 def search_box() -> None:
@@ -52,17 +51,22 @@ def reindex() -> None:
     def progress(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"Embedded {done} of {total} products")
 
+    services = services_or_stop()
     try:
+        if services.chroma_connection is None:
+            raise RuntimeError("this desk searches a catalog index of its own")
+        client = services.chroma_connection.connect()
         report = sync_catalog(
-            engine=db_engine(),
-            collection=get_catalog_collection(chroma_client()),
+            engine=services.engine,
+            collection=get_catalog_collection(client, embedder=services.embedder),
+            embedder=services.embedder,
             progress=progress,
         )
     except Exception as error:  # noqa: BLE001 - shown to the user: Chroma may be down
         st.error(f"Re-indexing failed: {error}")
         return
     bar.progress(1.0, text="Done")
-    desk_or_stop().catalog.refresh()
+    services.catalog.refresh()
     st.success(
         f"Index up to date: {report.added} added, {report.updated} updated, "
         f"{report.removed} removed, {report.unchanged} unchanged."
@@ -70,7 +74,7 @@ def reindex() -> None:
 
 
 def stock_table() -> None:
-    with Session(db_engine()) as session:
+    with Session(services_or_stop().engine) as session:
         products = list_products(session=session)
     if not products:
         st.warning("The catalog is empty. Load the demo data with `python -m db.seed`.")

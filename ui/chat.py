@@ -23,8 +23,7 @@ from db.models import Customer
 from orders.drafts import remove_line, set_line
 from orders.errors import OrderError
 from orders.schemas import DraftView
-from ui.common import desk_or_stop, money, sidebar, signed_in_user
-from ui.resources import db_engine
+from ui.common import desk_or_stop, money, services_or_stop, sidebar, signed_in_user
 
 BADGES = {"ok": "✅ ok", "short_stock": "⚠️ short stock", "discontinued": "⛔ discontinued"}
 
@@ -87,7 +86,7 @@ def remember_turn(prompt: str | None, turn: Turn) -> None:
 
 
 def customer_name(customer_id: str) -> str:
-    with Session(db_engine()) as session:
+    with Session(services_or_stop().engine) as session:
         customer = session.get(Customer, customer_id)
     return customer.company_name if customer else ""
 
@@ -192,7 +191,7 @@ def draft_table(draft: DraftView) -> None:
 
 def apply_quantities(draft_id: int, changes: dict[int, int]) -> None:
     """Quantities edited in the table; 0 removes the line. Refusals are shown, not raised."""
-    with Session(db_engine()) as session:
+    with Session(services_or_stop().engine) as session:
         try:
             for product_id, quantity in changes.items():
                 if quantity <= 0:

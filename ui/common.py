@@ -9,7 +9,8 @@ import streamlit as st
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ui.resources import db_engine, desk
+from bootstrap import Services
+from ui.resources import chroma, services
 
 
 def money(value: Decimal | float | int) -> str:
@@ -18,7 +19,7 @@ def money(value: Decimal | float | int) -> str:
 
 def database_ok() -> tuple[bool, str]:
     try:
-        with db_engine().connect() as connection:
+        with services_or_stop().engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return True, "database up"
     except SQLAlchemyError as error:
@@ -28,7 +29,7 @@ def database_ok() -> tuple[bool, str]:
 def chroma_ok() -> tuple[bool, str]:
     from rag.chroma import health_check
 
-    report = health_check()
+    report = health_check(chroma())
     if report["reachable"]:
         counts = ", ".join(f"{name} {n}" for name, n in report["collections"].items())
         return True, f"Chroma up ({counts or 'no collections'})"
@@ -50,14 +51,19 @@ def auth_configured() -> bool:
         return False
 
 
-def desk_or_stop() -> Any:
-    """The shared OrderDesk, or a clear error on the page when it cannot start."""
+def services_or_stop() -> Services:
+    """The process's services, or a clear error on the page when they cannot start."""
     try:
-        return desk()
+        return services()
     except Exception as error:  # noqa: BLE001 - e.g. the database is down: say so, stop
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
         st.error(f"Order Desk cannot start: {reason}")
         st.stop()
+
+
+def desk_or_stop() -> Any:
+    """The shared OrderDesk, or a clear error on the page when it cannot start."""
+    return services_or_stop().desk
 
 
 def sidebar(customer: tuple[str, str] | None = None, memories: list[str] | None = None) -> None:

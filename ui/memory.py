@@ -6,21 +6,15 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from orders.catalog import list_customers
-from ui.common import sidebar
-from ui.resources import db_engine
+from ui.common import services_or_stop, sidebar
+from ui.resources import memory_store
 
 KINDS = ["preference", "note", "order_summary"]
 
 
-def memory_store():  # noqa: ANN201 - memory.store is optional until it is installed
-    from memory.store import get_memory_store
-
-    return get_memory_store()
-
-
 def page() -> None:
     st.title("Customer memory")
-    with Session(db_engine()) as session:
+    with Session(services_or_stop().engine) as session:
         customers = {c.customer_id: c.company_name for c in list_customers(session=session)}
     if not customers:
         st.warning("No customers yet. Load the demo data with `python -m db.seed`.")

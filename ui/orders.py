@@ -12,8 +12,7 @@ from orders.catalog import list_customers
 from orders.errors import OrderError
 from orders.history import list_orders, order_status
 from orders.stats import orders_per_day, top_products
-from ui.common import money, sidebar
-from ui.resources import db_engine, desk
+from ui.common import desk_or_stop, money, services_or_stop, sidebar
 
 PAGE_SIZE = 50
 
@@ -91,7 +90,7 @@ def detail(session: Session, order_ids: list[int]) -> None:
     )
     if order.status == "confirmed" and st.button(f"Cancel order {order.order_id}"):
         try:
-            desk().cancel_order(order.order_id)
+            desk_or_stop().cancel_order(order.order_id)
             st.success(f"Order {order.order_id} cancelled; its stock is back.")
             st.rerun()
         except OrderError as error:
@@ -119,7 +118,7 @@ def charts(session: Session) -> None:
 
 
 st.title("Orders")
-with Session(db_engine()) as session:
+with Session(services_or_stop().engine) as session:
     history(session)
     charts(session)
 sidebar()

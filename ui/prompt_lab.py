@@ -13,7 +13,7 @@ import streamlit as st
 
 from agents.desk import PROMPTS_DIR
 from config import PROJECT_ROOT
-from ui.common import sidebar
+from ui.common import services_or_stop, sidebar
 from ui.resources import settings
 
 DATASETS = PROJECT_ROOT / "evals" / "datasets"
@@ -63,7 +63,13 @@ def run() -> None:
     def progress(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"{done} of {total} cases")
 
-    report = run_eval(dataset, provider=provider, prompt_path=prompt, progress=progress)
+    report = run_eval(
+        dataset,
+        provider=provider,
+        prompt_path=prompt,
+        progress=progress,
+        embedder=services_or_stop().embedder,
+    )
     key = f"{prompt.stem} · {provider} · {dataset.stem}"
     st.session_state.setdefault("eval_reports", {})[key] = report.categories()
     st.success(f"{key}: {report.passed}/{len(report.runs)} passed ({report.accuracy:.1%})")

@@ -1,47 +1,44 @@
-"""The only `st.cache_resource` factories: process-wide clients shared by every session.
+"""The only `st.cache_resource`: the process's services, shared by every session.
 
-Each wraps the package's own factory, so Streamlit and the rest of the product hold the
-very same objects. Nothing user-specific (threads, drafts, customers, keys) is cached
-here; per-browser state lives in `st.session_state`.
+`services()` is the composition root's `build_services(get_settings())`, made once per
+Streamlit process (each stage shown as a spinner the first time) and handed to every page;
+the other functions here are the parts pages ask for by name. Nothing user-specific
+(threads, drafts, customers, keys) is cached here; per-browser state lives in
+`st.session_state`. A build that fails (the database is down) is not cached: the next
+run tries again. Clearing the cache (`st.cache_resource.clear()`) closes the services.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
-from sqlalchemy import Engine
 
-from agents.desk import OrderDesk
+from bootstrap import Services, build_services
 from config import Settings, get_settings
-from db.engine import get_db_engine
+from memory.store import MemoryStore, MemoryUnavailable
+from rag.chroma import ChromaConnection
 
 
-@st.cache_resource(show_spinner=False)
+def _close(built: Services) -> None:
+    built.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close)
+def services() -> Services:
+    return build_services(get_settings(), step=st.spinner)
+
+
 def settings() -> Settings:
+    """The process's Settings (read by pages that must render while services are down)."""
     return get_settings()
 
 
-@st.cache_resource(show_spinner="Opening the database…")
-def db_engine() -> Engine:
-    return get_db_engine()
+def chroma() -> ChromaConnection | None:
+    return services().chroma_connection
 
 
-@st.cache_resource(show_spinner="Connecting to Chroma…")
-def chroma_client() -> Any:
-    from rag.chroma import get_chroma_client
-
-    return get_chroma_client()
-
-
-@st.cache_resource(show_spinner="Loading the embedding model…")
-def embedder() -> Any:
-    from rag.embeddings import get_embedder
-
-    return get_embedder()
-
-
-@st.cache_resource(show_spinner="Starting the order desk…")
-def desk() -> OrderDesk:
-    db_engine()
-    return OrderDesk.open()
+def memory_store() -> MemoryStore:
+    """The customer memory store; MemoryUnavailable when Chroma could not be reached."""
+    store = services().memory
+    if store is None:
+        raise MemoryUnavailable("Chroma could not be reached when the app started.")
+    return store

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from agents.desk import OrderDesk
-from api.deps import DeskDep, SettingsDep
+from api.deps import ChromaDep, DeskDep, SettingsDep
 from api.errors import brief
 from api.schemas import ChromaHealth, DatabaseHealth, EmbedderHealth, HealthOut, ModelHealth
-from rag.chroma import health_check
-from rag.embeddings import MODEL_ID, get_embedder
+from rag.chroma import ChromaConnection, health_check
+from rag.embeddings import MODEL_ID
 
 router = APIRouter(tags=["health"])
 
@@ -32,8 +32,8 @@ def database_health(desk: OrderDesk) -> DatabaseHealth:
     return DatabaseHealth(ok=error is None, backend=backend, pool=engine.pool.status(), error=error)
 
 
-def chroma_health(client: ClientAPI | None) -> ChromaHealth:
-    report = health_check(client)
+def chroma_health(chroma: ChromaConnection | ClientAPI) -> ChromaHealth:
+    report = health_check(chroma)
     return ChromaHealth(
         ok=report["reachable"],
         mode=report["mode"],
@@ -42,9 +42,10 @@ def chroma_health(client: ClientAPI | None) -> ChromaHealth:
     )
 
 
-def embedder_health() -> EmbedderHealth:
+def embedder_health(desk: OrderDesk) -> EmbedderHealth:
+    """The embedder the desk's catalog search embeds queries with."""
     try:
-        get_embedder().embed_one("health check")  # cached after the first call
+        desk.catalog.embedder.embed_one("health check")  # cached after the first call
         error = None
     except Exception as failure:  # noqa: BLE001 - a missing or broken model is "down"
         error = brief(failure)
@@ -52,7 +53,9 @@ def embedder_health() -> EmbedderHealth:
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
-def get_health(request: Request, desk: DeskDep, settings: SettingsDep) -> JSONResponse:
+def get_health(
+    request: Request, desk: DeskDep, chroma: ChromaDep, settings: SettingsDep
+) -> JSONResponse:
     """Database, Chroma, embedder and chat model, with the parts that are down.
 
     200 while orders can be taken (`ok`, or `degraded`: Chroma or the embedder is down and
@@ -60,8 +63,8 @@ def get_health(request: Request, desk: DeskDep, settings: SettingsDep) -> JSONRe
     """
     parts = {
         "database": database_health(desk),
-        "chroma": chroma_health(request.app.state.chroma),
-        "embedder": embedder_health(),
+        "chroma": chroma_health(chroma),
+        "embedder": embedder_health(desk),
         "model": ModelHealth(ok=True, provider=str(settings.llm_provider), model=desk.model_label),
     }
     failing = [name for name, part in parts.items() if not part.ok]

@@ -16,10 +16,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from agents.desk import OrderDesk
+from bootstrap import build_services
+from config import get_settings
 from db.models import Order, Product
 from db.seed import seed
-from memory.store import MemoryStore, get_memories_collection
+from memory.store import MemoryStore, open_memory_store
 from rag.catalog_index import get_catalog_collection
+from rag.embeddings import MiniLMEmbeddingFunction, create_embedder
 
 
 @pytest.fixture
@@ -28,19 +31,41 @@ def seeded_engine(engine: Engine) -> Engine:
     return engine
 
 
-def open_desk(engine: Engine, memory: MemoryStore | None = None) -> OrderDesk:
-    """An offline desk; without `memory`, a fresh (empty, in-memory) memory store."""
+def open_desk(
+    engine: Engine,
+    memory: MemoryStore | None = None,
+    *,
+    embedder: MiniLMEmbeddingFunction | None = None,
+) -> OrderDesk:
+    """An offline desk from the composition root on `engine`, with a catalog index of its
+    own (in memory, synced on open); without `memory`, a fresh (empty, in-memory) memory
+    store. `embedder`: the session's; a process of its own (a child) makes one.
+
+    The engine is the caller's, so `desk.close()` releases all the services built here.
+    """
+    settings = get_settings()
+    embedder = embedder or create_embedder(settings)
     client = chromadb.EphemeralClient()
-    collection = get_catalog_collection(client, name=f"catalog_{uuid.uuid4().hex[:8]}")
+    collection = get_catalog_collection(
+        client, embedder=embedder, name=f"catalog_{uuid.uuid4().hex[:8]}"
+    )
     if memory is None:
-        memory = MemoryStore(get_memories_collection(client, name=f"mem_{uuid.uuid4().hex[:8]}"))
-    return OrderDesk.open(engine=engine, collection=collection, provider="offline", memory=memory)
+        memory = open_memory_store(client, embedder=embedder, name=f"mem_{uuid.uuid4().hex[:8]}")
+    services = build_services(
+        settings,
+        provider="offline",
+        engine=engine,
+        embedder=embedder,
+        catalog_collection=collection,
+        memory=memory,
+    )
+    return services.desk
 
 
 @pytest.fixture
-def desk(seeded_engine: Engine) -> Iterator[OrderDesk]:
+def desk(seeded_engine: Engine, embedder: MiniLMEmbeddingFunction) -> Iterator[OrderDesk]:
     """An offline OrderDesk on the seeded store (catalog index synced on open)."""
-    opened = open_desk(seeded_engine)
+    opened = open_desk(seeded_engine, embedder=embedder)
     yield opened
     opened.close()
 

@@ -18,12 +18,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from agents.desk import OrderDesk
-from config import load_settings
+from bootstrap import build_services
+from config import get_settings, load_settings
 from memory.habits import usual_products
 from memory.outbox import OutboxRelay, pending_count
-from memory.store import MemoryStore, get_memories_collection
+from memory.store import MemoryStore, get_memories_collection, open_memory_store
 from rag.catalog_index import get_catalog_collection
 from rag.chroma import create_chroma_client
+from rag.embeddings import MiniLMEmbeddingFunction
 from tests.agents.conftest import new_orders, open_desk
 
 Thread = Callable[[], str]
@@ -34,15 +36,17 @@ def lines(turn: object) -> dict[int, int]:
     return {line.product_id: line.quantity for line in draft.lines} if draft else {}
 
 
-def persistent_desk(engine: Engine, path: Path) -> OrderDesk:
+def persistent_desk(engine: Engine, path: Path, embedder: MiniLMEmbeddingFunction) -> OrderDesk:
     """A desk whose catalog and memories live in a Chroma directory, as in production."""
     client = create_chroma_client(load_settings(chroma_path=path))
-    return OrderDesk.open(
+    return build_services(
+        get_settings(),
         engine=engine,
-        collection=get_catalog_collection(client),
-        memory=MemoryStore(get_memories_collection(client)),
+        embedder=embedder,
+        catalog_collection=get_catalog_collection(client, embedder=embedder),
+        memory=open_memory_store(client, embedder=embedder),
         provider="offline",
-    )
+    ).desk
 
 
 @pytest.fixture
@@ -57,16 +61,16 @@ def chroma_path(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_a_preference_is_recalled_in_a_new_thread_of_a_new_desk(
-    seeded_engine: Engine, chroma_path: Path
+    seeded_engine: Engine, chroma_path: Path, embedder: MiniLMEmbeddingFunction
 ) -> None:
-    first = persistent_desk(seeded_engine, chroma_path)
+    first = persistent_desk(seeded_engine, chroma_path, embedder)
     try:
         noted = first.chat("t-one", "remember that Alfreds always wants the 1 kg packs")
         assert "Noted for Alfreds Futterkiste (ALFKI)" in noted.reply
     finally:
         first.close()
     del first
-    second = persistent_desk(seeded_engine, chroma_path)
+    second = persistent_desk(seeded_engine, chroma_path, embedder)
     try:
         turn = second.chat(f"t-{uuid.uuid4().hex}", "what does Alfreds usually order?")
         assert turn.customer_id == "ALFKI"
@@ -193,11 +197,20 @@ def test_a_broken_memory_store_never_breaks_a_turn(seeded_engine: Engine, thread
 
 
 def test_a_desk_on_a_private_catalog_gets_a_private_memory(
-    seeded_engine: Engine, thread: Thread
+    seeded_engine: Engine, thread: Thread, embedder: MiniLMEmbeddingFunction
 ) -> None:
     client = create_chroma_client(load_settings(), ephemeral=True)
-    catalog = get_catalog_collection(client, name=f"catalog_{uuid.uuid4().hex[:8]}")
-    desk = OrderDesk.open(engine=seeded_engine, collection=catalog, provider="offline")
+    catalog = get_catalog_collection(
+        client, embedder=embedder, name=f"catalog_{uuid.uuid4().hex[:8]}"
+    )
+    services = build_services(
+        get_settings(),
+        engine=seeded_engine,
+        embedder=embedder,
+        catalog_collection=catalog,
+        provider="offline",
+    )
+    desk = services.desk
     try:
         assert desk.memory is not None and desk.memory.collection.name != "memories"
         desk.chat(thread(), "remember that Alfreds always wants the 1 kg packs")

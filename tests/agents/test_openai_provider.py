@@ -4,7 +4,7 @@ A tiny OpenAI-compatible server (`tests/openai_server.py`: FastAPI + uvicorn in 
 background thread, on a free 127.0.0.1 port) answers `POST /v1/chat/completions` in the
 real wire format from a script - tool calls with JSON-string arguments, text, an HTTP
 500, malformed arguments, or a reply slower than the client's timeout - and records
-every request. The desk is built by `OrderDesk.open()` from the environment
+every request. The desk is built by `bootstrap.build_services` from the environment
 (LLM_PROVIDER=openai, OPENAI_BASE_URL pointing at the server) on a seeded store of each
 backend, so settings, the model factory, the tools' JSON schemas and the facade's
 approval handling are all exercised as in production. Retries, backoff and other model

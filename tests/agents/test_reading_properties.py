@@ -36,13 +36,15 @@ from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
 from agents.desk import OrderDesk, Turn
+from bootstrap import build_services
 from config import Settings
 from db.engine import create_db_engine, init_schema
 from db.seed import seed
-from memory.store import MemoryStore, get_memories_collection
+from memory.store import open_memory_store
 from orders.schemas import DraftLine, DraftView, LineStatus
 from rag.catalog_index import get_catalog_collection
 from rag.chroma import create_chroma_client
+from rag.embeddings import MiniLMEmbeddingFunction
 from tests.agents.order_generator import (
     LANGUAGES,
     Catalog,
@@ -69,7 +71,9 @@ class Northwind:
 
 
 @pytest.fixture(scope="session")
-def northwind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Northwind]:
+def northwind(
+    tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbeddingFunction
+) -> Iterator[Northwind]:
     """An offline desk on a seeded SQLite store, with its catalog as the generator sees it."""
     folder: Path = tmp_path_factory.mktemp("reading_properties")
     config = Settings(  # type: ignore[call-arg]
@@ -81,15 +85,16 @@ def northwind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Northwind]:
     init_schema(engine)
     seed(engine=engine)
     client = create_chroma_client(config)
-    desk = OrderDesk.open(
-        settings=config,
+    services = build_services(
+        config,
         engine=engine,
-        collection=get_catalog_collection(client, name="catalog"),
+        embedder=embedder,
+        catalog_collection=get_catalog_collection(client, embedder=embedder, name="catalog"),
         provider="offline",
-        memory=MemoryStore(get_memories_collection(client, name="memories")),
+        memory=open_memory_store(client, embedder=embedder, name="memories"),
     )
-    yield Northwind(desk, load_catalog(engine))
-    desk.close()
+    yield Northwind(services.desk, load_catalog(engine))
+    services.close()
     engine.dispose()
 
 

@@ -155,7 +155,7 @@ def test_the_api_starts_and_takes_an_order_without_chroma(
     chroma_fault: ChromaFault, store: Engine
 ) -> None:
     engine = store
-    # No desk given: the lifespan runs OrderDesk.open() from the environment, catalog
+    # No desk given: the lifespan runs build_services() from the environment, catalog
     # sync included, as `uvicorn api:app` does.
     with TestClient(create_app(), headers={"X-API-Key": KEY}) as client:
         if chroma_fault.up_at_start:

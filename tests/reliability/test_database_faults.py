@@ -28,12 +28,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from agents.desk import OrderDesk, Turn
+from bootstrap import build_services
 from config import get_settings, normalize_database_url
 from db.engine import dispose_engine, get_db_engine
 from db.models import Draft, Order, OrderLine
 from db.seed import seed
 from orders.drafts import create_draft
 from rag.catalog_index import get_catalog_collection
+from rag.embeddings import MiniLMEmbeddingFunction
 from tests.agents.conftest import new_orders, open_desk, stock_of
 from tests.conftest import embedded_postgres, terminate_every_connection
 from tests.reliability.child import spawn
@@ -413,7 +415,7 @@ def kill_one_confirmation(
 
 
 def test_confirmations_killed_at_random_points_are_all_or_nothing(
-    engine: Engine, tmp_path: Any
+    engine: Engine, tmp_path: Any, embedder: MiniLMEmbeddingFunction
 ) -> None:
     seed(engine=engine)
     url = make_url(engine.url)
@@ -451,12 +453,16 @@ def test_confirmations_killed_at_random_points_are_all_or_nothing(
     assert committed[:2] == [True, False], log_path.read_text()
 
     # The retry: every thread ends with exactly one order, of the whole draft.
-    desk = OrderDesk.open(
+    desk = build_services(
+        get_settings(),
         engine=engine,
         provider="offline",
-        collection=get_catalog_collection(chromadb.EphemeralClient(), name=f"c_{new_thread()}"),
+        embedder=embedder,
+        catalog_collection=get_catalog_collection(
+            chromadb.EphemeralClient(), embedder=embedder, name=f"c_{new_thread()}"
+        ),
         sync_catalog=False,  # approving needs no search
-    )
+    ).desk
     try:
         for t in drafts:
             desk.approve(t)

@@ -1,6 +1,6 @@
 """Chat model faults, caused for real: a local OpenAI-compatible server that fails.
 
-The desk is `OrderDesk.open()` from the environment (LLM_PROVIDER=openai, LLM_MAX_RETRIES,
+The desk is `bootstrap.build_services` from the environment (LLM_PROVIDER=openai, LLM_MAX_RETRIES,
 LLM_TIMEOUT_S) talking to `tests/openai_server.py`'s scripted server, which answers 500s,
 stalls, calls a tool that does not exist, or sends a body that is not a chat completion.
 Each turn ends with a clear reply, writes nothing it should not, and the next message in

@@ -17,14 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from agents.desk import OrderDesk
 from api import create_app
+from bootstrap import build_services
 from config import ConfigError, get_settings, load_settings
-from db.engine import dispose_engine, get_db_engine, init_schema
+from db.engine import create_db_engine, init_schema
 from db.seed import seed
-from memory.threads import close_checkpointer
-from rag.chroma import reset_chroma_client
-from rag.search import reset_catalog_search
 from tests.openai_server import Reply, ScriptedOpenAIServer, draft_12_queso, llm_server_fixture  # noqa: F401
 
 OPENAI_KEY = "sk-SECRET-openai-4242424242424242"
@@ -57,16 +54,11 @@ def secret_env(
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    dispose_engine()
-    reset_chroma_client()
-    reset_catalog_search()
-    engine = get_db_engine()
+    engine = create_db_engine(get_settings())
     init_schema(engine)
     seed(engine=engine)
+    engine.dispose()
     llm_server.reset()
-    yield
-    reset_chroma_client()
-    reset_catalog_search()
 
 
 def test_no_secret_is_logged_printed_or_answered(
@@ -88,7 +80,8 @@ def test_no_secret_is_logged_printed_or_answered(
         said.append(str(refused.value))
         logging.getLogger("orderdesk.test").error("config refused: %s", refused.value)
 
-    desk = OrderDesk.open()
+    services = build_services(get_settings())  # its engine, Chroma, embedder: all from Settings
+    desk = services.desk
     try:
         llm_server.reset(Reply(status=500))
         failed = desk.chat("secret-t1", "Alfreds wants 12 Queso Cabrales")
@@ -117,7 +110,7 @@ def test_no_secret_is_logged_printed_or_answered(
         assert [r.status_code for r in responses][1:] == [401, 200, 200, 403]
         said += [r.text for r in responses] + [str(dict(r.headers)) for r in responses]
     finally:
-        close_checkpointer(desk._checkpointer)
+        services.close()
 
     # The key did reach the model server - the secret was really in use, not just unset.
     assert any(OPENAI_KEY in h.get("authorization", "") for h in llm_server.headers)
