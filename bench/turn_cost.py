@@ -1,10 +1,10 @@
 """CPU cost of one chat turn through the whole OrderDesk, and where it goes.
 
 Runs `--conversations` three-turn conversations (an order, an edit, "yes") on a seeded
-database (PostgreSQL with --database-url, else a private SQLite file) with the offline
-model and a memory store, and prints per-turn CPU time (process time, p50/p95), SQL
-statements per turn, checkpoint reads per turn, and with --profile the functions that
-cost most (cumulative, our code first).
+database (a scratch database on the PostgreSQL server of --database-url, made and
+dropped; else a private SQLite file) with the offline model and a memory store, and
+prints per-turn CPU time (process time, p50/p95), SQL statements per turn, and with
+--profile the functions that cost most (cumulative; only the calling thread's).
 
     python -m bench.turn_cost [--database-url postgresql://...] [--conversations 30] [--profile]
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import tempfile
@@ -21,10 +22,11 @@ import uuid
 from pathlib import Path
 
 import chromadb
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 
+from bench.database import bench_database
 from bootstrap import build_services
-from config import load_settings, normalize_database_url
+from config import load_settings
 from db.engine import init_schema
 from db.seed import seed
 from memory.store import open_memory_store
@@ -37,20 +39,21 @@ TURNS = ["Customer: {c}\n- 2 chai\n- 3 tofu", "add 2 konbu", "yes"]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", help="a PostgreSQL server (a scratch database)")
     parser.add_argument("--conversations", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    url = (
-        normalize_database_url(args.database_url)
-        if args.database_url
-        else (f"sqlite:///{Path(tempfile.mkdtemp()) / 'cost.db'}")
-    )
+    if args.database_url:
+        with bench_database(args.database_url, f"orderdesk_bench_turn_cost_{os.getpid()}") as url:
+            measure(url, args)
+    else:
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'cost.db'}"
+        init_schema(create_engine(url))
+        measure(url, args)
+
+
+def measure(url: str, args: argparse.Namespace) -> None:
     engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    init_schema(engine)
     seed(engine=engine)
     client = chromadb.EphemeralClient()
     settings = load_settings(database_url=url)
