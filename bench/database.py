@@ -11,7 +11,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from config import get_settings, normalize_database_url
-from db.engine import dispose_engine
 from db.migrate import upgrade
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -24,7 +23,8 @@ def server_url() -> str:
 @contextmanager
 def bench_database(server: str, name: str) -> Iterator[str]:
     """Create database `name` on `server` with the whole schema (`db.migrate`), make it
-    DATABASE_URL, drop it afterwards."""
+    DATABASE_URL, drop it afterwards (`WITH (FORCE)`: the caller's engines need not be
+    disposed first, though they should be)."""
     server = normalize_database_url(server)
     admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
@@ -37,7 +37,6 @@ def bench_database(server: str, name: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        dispose_engine()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from bench.database import bench_database, server_url
 from config import get_settings
-from db.engine import dispose_engine, get_db_engine
+from db.engine import create_db_engine
 from db.models import Customer, Draft, DraftLine, Order, OrderLine, Product
 from db.seed import seed
 from orders.confirm import confirm_draft
@@ -96,8 +96,7 @@ def confirm_all(url: str, mode: str, drafts: list[int], threads: int, seconds: f
     """One worker process: `threads` clients confirm `drafts` until time or drafts run out."""
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
-    dispose_engine()
-    pooled = get_db_engine()
+    pooled = create_db_engine(get_settings())  # the worker's one engine
     queue = list(reversed(drafts))
     outcome, lock = Outcome(), threading.Lock()
     start = threading.Barrier(threads)
@@ -145,7 +144,7 @@ def confirm_all(url: str, mode: str, drafts: list[int], threads: int, seconds: f
     for worker in workers:
         worker.join()
     outcome.drafts_left = len(queue)
-    dispose_engine()
+    pooled.dispose()
     return outcome
 
 
@@ -221,7 +220,7 @@ def main() -> None:
 
     rng = random.Random(7)
     with bench_database(args.server_url, BENCH_DB) as url:
-        engine = get_db_engine()
+        engine = create_db_engine(get_settings())
         seed(engine=engine)
         print(
             f"PostgreSQL, {args.clients} clients in {args.processes} processes, "
@@ -243,6 +242,7 @@ def main() -> None:
                 + ("  (ran out of prepared drafts: rate is a lower bound)" if left == 0 else "")
             )
         print(f"    ratio: pooled is {rates['pooled'] / rates['per-call']:.1f}x per-call")
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Pool benchmark: the pooled engine vs a new engine per call, on PostgreSQL.
 
 32 threads (by default) for a fixed time each run a unit of work: load the catalog, then
-a small read-write transaction (read a customer, touch a product). Mode `pooled` uses the
-process's engine (`db.engine.get_db_engine()`); mode `per-call` builds and disposes an
-engine around every unit of work, the anti-pattern Order Desk replaced. Prints both rates,
+a small read-write transaction (read a customer, touch a product). Mode `pooled` uses one
+engine for the process (`db.engine.create_db_engine(settings)`, as the composition root
+makes it); mode `per-call` builds and disposes an engine around every unit of work, the
+anti-pattern Order Desk replaced. Prints both rates,
 latency percentiles, connections opened, and the ratio.
 
     python -m bench.pool [--threads 32] [--seconds 10] [--server-url URL]
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bench.database import bench_database, server_url
 from config import get_settings
-from db.engine import get_db_engine
+from db.engine import create_db_engine
 from db.models import Customer, Product
 from db.seed import seed
 from orders.catalog import list_products
@@ -100,7 +101,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with bench_database(args.server_url, BENCH_DB) as url:
-        pooled_engine = get_db_engine()
+        settings = get_settings()
+        pooled_engine = create_db_engine(settings)
         seed(engine=pooled_engine)
         opened = [0]
         event.listen(pooled_engine.pool, "connect", lambda *_: opened.__setitem__(0, opened[0] + 1))
@@ -115,7 +117,6 @@ def main() -> None:
             finally:
                 engine.dispose()
 
-        settings = get_settings()
         print(
             f"PostgreSQL {url.split('@')[-1]}, {args.threads} threads, {args.seconds:.0f} s "
             f"per mode, pool_size={settings.db_pool_size} max_overflow={settings.db_max_overflow}"
@@ -132,6 +133,7 @@ def main() -> None:
                 f"connections opened {result.connections_opened}"
             )
         print(f"    ratio: pooled is {results[0].rate / results[1].rate:.1f}x per-call")
+        pooled_engine.dispose()
 
 
 if __name__ == "__main__":

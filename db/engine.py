@@ -1,20 +1,22 @@
-"""The process's one database engine and its session factory.
+"""The database engine, built from Settings, and one unit of work on it.
 
-`get_db_engine()` builds the engine from Settings on first use (thread-safe) and returns
-the same pooled engine on every later call; nothing disposes it between calls. It never
-creates tables: the schema comes from `python -m db.migrate`, run once before any worker
-starts (workers creating tables at once deadlock on PostgreSQL). PostgreSQL
-gets a QueuePool with pre-ping, so connections the server dropped are replaced silently.
-SQLite gets WAL, foreign keys, a busy timeout and connections usable from any thread
-(Streamlit runs each session's script in its own thread). `dispose_engine()` exists for
-shutdown and tests only.
+`create_db_engine(settings)` builds a pooled engine. The composition root
+(`bootstrap.build_services`) makes one per process and hands it down; nothing disposes it
+between calls (only `Services.close()` at shutdown). It never creates tables: the schema
+comes from `python -m db.migrate`, run once before any worker starts (workers creating
+tables at once deadlock on PostgreSQL). PostgreSQL gets a QueuePool with pre-ping, so
+connections the server dropped are replaced silently. SQLite gets WAL, foreign keys, a
+busy timeout and connections usable from any thread (Streamlit runs each session's script
+in its own thread). A forked child never uses a connection its parent opened: its pool
+starts empty (SQLAlchemy's pooling guide, "Using Connection Pools with Multiprocessing or
+os.fork()").
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,19 +24,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from config import Settings, get_settings
+from config import Settings
 
 log = logging.getLogger(__name__)
 
-_lock = threading.Lock()
-_engine: Engine | None = None
-_sessionmaker: sessionmaker[Session] | None = None
-
 
 def create_db_engine(settings: Settings) -> Engine:
-    """Build a new engine for `settings`. Application code calls get_db_engine() instead."""
+    """A new pooled engine for `settings` (one per process: see the module docstring)."""
     if settings.is_sqlite:
         engine = _create_sqlite_engine(settings)
     else:
@@ -47,8 +45,25 @@ def create_db_engine(settings: Settings) -> Engine:
             pool_pre_ping=True,
             echo=settings.db_echo,
         )
+    _not_across_forks(engine)
     log.debug("database engine created for %s", settings.database_url_safe)
     return engine
+
+
+def _not_across_forks(engine: Engine) -> None:
+    """In a forked child, drop the pooled connections the parent opened, without closing
+    them (closing would end the parent's connections too): SQLAlchemy's pooling guide.
+
+    The hook holds the engine weakly, so an engine that is gone costs the fork nothing.
+    """
+    engine_ref = weakref.ref(engine)
+
+    def _in_child() -> None:
+        alive = engine_ref()
+        if alive is not None:
+            alive.dispose(close=False)
+
+    os.register_at_fork(after_in_child=_in_child)
 
 
 def _create_sqlite_engine(settings: Settings) -> Engine:
@@ -83,39 +98,14 @@ def _create_sqlite_engine(settings: Settings) -> Engine:
     return engine
 
 
-def get_db_engine() -> Engine:
-    """Return the process-wide engine, creating it on first call (never the schema)."""
-    global _engine, _sessionmaker
-    engine = _engine
-    if engine is not None:
-        return engine
-    with _lock:
-        if _engine is None:
-            new_engine = create_db_engine(get_settings())
-            _sessionmaker = sessionmaker(new_engine, expire_on_commit=False)
-            _engine = new_engine
-        return _engine
-
-
-def get_sessionmaker() -> sessionmaker[Session]:
-    """The session factory bound to the process-wide engine."""
-    get_db_engine()
-    assert _sessionmaker is not None
-    return _sessionmaker
-
-
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error, always close.
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work on `engine`: commit on success, roll back on any error, always close.
 
-    On the process-wide engine unless another `engine` is given (a desk on its own store).
     Domain functions that own their transaction (orders.confirm.confirm_draft) may commit
     inside it; the final commit then has nothing left to do.
     """
-    if engine is None:
-        session = get_sessionmaker()()
-    else:
-        session = Session(engine, expire_on_commit=False)
+    session = Session(engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
@@ -135,23 +125,3 @@ def init_schema(engine: Engine) -> None:
     from db.migrate import upgrade
 
     upgrade(engine)
-
-
-def dispose_engine() -> None:
-    """Close every pooled connection and forget the engine. For shutdown and tests only."""
-    global _engine, _sessionmaker
-    with _lock:
-        if _engine is not None:
-            _engine.dispose()
-        _engine = None
-        _sessionmaker = None
-
-
-def _after_fork_in_child() -> None:
-    # A forked worker must not reuse the parent's sockets; drop them without closing
-    # (closing would end the parent's connections too), per SQLAlchemy's pooling guide.
-    if _engine is not None:
-        _engine.dispose(close=False)
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -203,7 +203,7 @@ def seed(*, engine: Engine, catalog: Catalog = "northwind") -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     from config import ConfigError, configure_logging, get_settings
-    from db.engine import get_db_engine
+    from db.engine import create_db_engine
     from db.migrate import SchemaNotCurrent, check_current
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -213,10 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         help="which product catalog to load (default: DEMO_CATALOG, northwind)",
     )
     args = parser.parse_args(argv)
+    engine = None
     try:
         settings = get_settings()
         configure_logging(settings)
-        engine = get_db_engine()
+        engine = create_db_engine(settings)
         check_current(engine)
         added = seed(engine=engine, catalog=args.catalog or settings.demo_catalog)
     except ConfigError as error:
@@ -235,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        if engine is not None:
+            engine.dispose()
     if any(added.values()):
         print(
             f"Seeded {settings.database_url_safe}: "

@@ -136,18 +136,25 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    from db.engine import get_db_engine
-    from memory.store import get_memory_store
-    from rag.chroma import chroma_location
+    from db.engine import create_db_engine
+    from memory.store import open_memory_store
+    from rag.chroma import chroma_location, create_chroma_client
+    from rag.embeddings import create_embedder
     from rag.index import tqdm_progress
 
+    settings = get_settings()
+    embedder = create_embedder(settings)
     try:
-        store = get_memory_store()
+        store = open_memory_store(create_chroma_client(settings), embedder=embedder)
     except Exception as error:  # noqa: BLE001 - a CLI reports, it does not trace back
-        print(f"Chroma unavailable at {chroma_location(get_settings())}: {error}", file=sys.stderr)
+        print(f"Chroma unavailable at {chroma_location(settings)}: {error}", file=sys.stderr)
         return 1
-    with tqdm_progress(unit="memory", desc="order summaries") as progress:
-        report = seed_memories(engine=get_db_engine(), store=store, progress=progress)
+    engine = create_db_engine(settings)
+    try:
+        with tqdm_progress(unit="memory", desc="order summaries") as progress:
+            report = seed_memories(engine=engine, store=store, progress=progress)
+    finally:
+        engine.dispose()
     print(
         f"Customer memory: {report.queued} orders queued, {report.added} order summaries "
         f"written, {report.skipped} orders already remembered, {report.pending} still "

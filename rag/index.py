@@ -38,18 +38,27 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    from db.engine import get_db_engine
+    from db.engine import create_db_engine
     from rag.catalog_index import get_catalog_collection, sync_catalog
-    from rag.chroma import chroma_location, get_chroma_client
+    from rag.chroma import chroma_location, create_chroma_client
+    from rag.embeddings import create_embedder
 
+    settings = get_settings()
     started = time.perf_counter()
+    embedder = create_embedder(settings)
     try:
-        collection = get_catalog_collection(get_chroma_client())
+        collection = get_catalog_collection(create_chroma_client(settings), embedder=embedder)
     except Exception as error:  # noqa: BLE001 - a CLI reports, it does not trace back
-        print(f"Chroma unavailable at {chroma_location(get_settings())}: {error}", file=sys.stderr)
+        print(f"Chroma unavailable at {chroma_location(settings)}: {error}", file=sys.stderr)
         return 1
-    with tqdm_progress(unit="product", desc="embedding") as progress:
-        report = sync_catalog(engine=get_db_engine(), collection=collection, progress=progress)
+    engine = create_db_engine(settings)
+    try:
+        with tqdm_progress(unit="product", desc="embedding") as progress:
+            report = sync_catalog(
+                engine=engine, collection=collection, embedder=embedder, progress=progress
+            )
+    finally:
+        engine.dispose()
     print(
         f"Catalog index: {report.added} added, {report.updated} updated, "
         f"{report.removed} removed, {report.unchanged} unchanged "

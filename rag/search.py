@@ -364,31 +364,3 @@ def _too_close(best: Candidate, runner_up: Candidate) -> bool:
         and abs(lexical_gap) < SEPARATES
         and abs(best.meaning - runner_up.meaning) < SEPARATES
     )
-
-
-_instance_lock = threading.Lock()
-_instance: CatalogSearch | None = None
-
-
-def get_catalog_search() -> CatalogSearch:
-    """The process-wide CatalogSearch over the process's engine and Chroma (created once)."""
-    global _instance
-    if _instance is None:
-        with _instance_lock:
-            if _instance is None:
-                from db.engine import get_db_engine
-
-                _instance = CatalogSearch(engine=get_db_engine())
-    return _instance
-
-
-def reset_catalog_search() -> None:
-    """Forget the process-wide instance (tests, or after switching databases)."""
-    global _instance
-    with _instance_lock:
-        _instance = None
-
-
-def search_catalog(query: str, k: int = 5) -> SearchResult:
-    """Search the process's catalog: see `CatalogSearch.search`."""
-    return get_catalog_search().search(query, k)

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from config import get_settings, load_settings, normalize_database_url
-from db.engine import dispose_engine, get_db_engine
+from db.engine import create_db_engine
 from db.migrate import VERSION_TABLE, current_revision, head_revision, upgrade
 from db.models import Base
 from memory.threads import POSTGRES_CHECKPOINTER_TABLES
@@ -45,7 +45,6 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
     yield
-    dispose_engine()
     get_settings.cache_clear()
 
 
@@ -190,15 +189,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url = request.getfixturevalue("pg_url")
     _empty_schema(url)
     yield url
-    dispose_engine()
 
 
 @pytest.fixture
-def engine(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    """The product's own process-wide engine, configured for this test's database."""
+def engine(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The product's engine (`create_db_engine`, as the composition root makes it) on this
+    test's database, which is also DATABASE_URL; disposed when the test ends."""
     monkeypatch.setenv("DATABASE_URL", db_url)
     get_settings.cache_clear()
-    return get_db_engine()
+    engine = create_db_engine(get_settings())
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -207,5 +208,6 @@ def pg_engine(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     _empty_schema(pg_url)
     monkeypatch.setenv("DATABASE_URL", pg_url)
     get_settings.cache_clear()
-    yield get_db_engine()
-    dispose_engine()
+    engine = create_db_engine(get_settings())
+    yield engine
+    engine.dispose()

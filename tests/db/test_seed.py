@@ -7,13 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, inspect, select, update
+from sqlalchemy import Engine, create_engine, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import get_settings
 from db import seed as seed_module
-from db.engine import get_db_engine
 from db.models import Customer, Order, OrderLine, OrderStatus, Product
 from db.seed import SeedError, seed
 
@@ -179,4 +178,6 @@ def test_cli_never_creates_tables_and_names_the_command_that_does(
     assert seed_module.main([]) == 1
     error = capsys.readouterr().err
     assert "database schema is at nothing" in error and "run python -m db.migrate" in error
-    assert inspect(get_db_engine()).get_table_names() == []
+    engine = create_engine(f"sqlite:///{tmp_path / 'no_schema.db'}")
+    assert inspect(engine).get_table_names() == []
+    engine.dispose()

@@ -164,7 +164,7 @@ def test_50_racing_confirmations_never_oversell_or_lose_an_order(seeded: Engine)
     def confirm(draft_id: int) -> tuple[str, int | str]:
         start.wait()
         try:
-            with session_scope() as session:
+            with session_scope(seeded) as session:
                 order = confirm_draft(
                     session=session, draft_id=draft_id, idempotency_key=str(uuid.uuid4())
                 )

@@ -21,9 +21,8 @@ from sqlalchemy import Engine
 
 from db.seed import seed
 from rag.catalog_index import get_catalog_collection, sync_catalog
-from rag.chroma import reset_chroma_client
 from rag.embeddings import MiniLMEmbeddingFunction
-from rag.search import CatalogSearch, reset_catalog_search
+from rag.search import CatalogSearch
 from tests.chroma_server import start_chroma_server
 
 CASES = Path(__file__).with_name("cases.jsonl")
@@ -35,15 +34,6 @@ def collection(chroma_client: ClientAPI, embedder: MiniLMEmbeddingFunction) -> I
     name = f"catalog_{uuid.uuid4().hex[:8]}"
     yield get_catalog_collection(chroma_client, embedder=embedder, name=name)
     chroma_client.delete_collection(name)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rag_singletons() -> Iterator[None]:
-    reset_chroma_client()
-    reset_catalog_search()
-    yield
-    reset_chroma_client()
-    reset_catalog_search()
 
 
 @pytest.fixture(scope="session")

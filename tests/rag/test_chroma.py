@@ -1,4 +1,5 @@
-"""Chroma clients by settings, health_check that never raises, and collections that reopen."""
+"""Chroma clients by settings, a connection that waits for Chroma, health_check that never
+raises, search that falls back to spelling, and collections that reopen."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from config import get_settings
+from bootstrap import build_services
+from config import get_settings, load_settings
 from db.seed import seed
 from rag.catalog_index import get_catalog_collection, sync_catalog
-from rag.chroma import get_chroma_client, health_check
+from rag.chroma import ChromaConnection, create_chroma_client, health_check
 from rag.embeddings import MiniLMEmbeddingFunction
-from rag.search import search_catalog
 from tests.chroma_server import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -27,32 +28,56 @@ def _use_server(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
     get_settings.cache_clear()
 
 
-def test_persistent_client_by_default_once_per_process(
+def test_persistent_client_by_default_kept_by_its_connection(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
     get_settings.cache_clear()
-    client = get_chroma_client()
-    assert client is get_chroma_client()
+    connection = ChromaConnection(get_settings())
+    assert connection.client is None  # nothing made until it is needed
+    client = connection.connect()
+    assert connection.connect() is client and connection.client is client
     client.create_collection("notes").add(ids=["1"], embeddings=[[0.1, 0.2]])
-    report = health_check()
+    report = health_check(connection)
     assert report["reachable"] is True and report["mode"] == "persistent"
     assert report["collections"] == {"notes": 1}
     assert (tmp_path / "chroma" / "chroma.sqlite3").exists()
+
+
+def test_a_connection_to_an_unusable_store_raises_until_it_is_usable(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    connection = ChromaConnection(load_settings(chroma_path=blocker))
+    for _ in range(2):  # each use tries again, and says why it cannot
+        with pytest.raises(OSError, match="is not a usable directory"):
+            connection.connect()
+        assert connection.client is None
+    assert health_check(connection)["error"]
+    blocker.unlink()  # the store is back
+    assert connection.connect() is connection.client is not None
+    assert health_check(connection)["reachable"] is True
+
+
+def test_a_given_client_is_reported_as_given(chroma_client: object) -> None:
+    connection = ChromaConnection(get_settings(), client=chroma_client)  # type: ignore[arg-type]
+    assert connection.connect() is chroma_client
+    assert health_check(connection)["mode"] == "given"
+    assert health_check(chroma_client)["mode"] == "given"  # type: ignore[arg-type]
 
 
 def test_http_client_against_a_real_server(
     monkeypatch: pytest.MonkeyPatch, chroma_server: int, embedder: MiniLMEmbeddingFunction
 ) -> None:
     _use_server(monkeypatch, chroma_server)
-    client = get_chroma_client()
+    connection = ChromaConnection(get_settings())
+    client = connection.connect()
     name = "http_check"
     collection = get_catalog_collection(client, embedder=embedder, name=name)
     try:
         collection.upsert(ids=["72", "4"], documents=["Mozzarella di Giovanni", "Cajun Seasoning"])
         found = collection.query(query_texts=["mozarella cheese"], n_results=1)
         assert found["ids"] == [["72"]]
-        report = health_check()
+        report = health_check(connection)
         assert report["reachable"] is True and report["mode"] == "http"
         assert report["collections"][name] == 2
         assert report["location"] == f"http://127.0.0.1:{chroma_server}"
@@ -71,24 +96,45 @@ def test_health_check_reports_an_unreachable_server_without_raising(
 
 
 def test_search_answers_lexically_when_chroma_is_down(
-    monkeypatch: pytest.MonkeyPatch, engine: Engine
+    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine,
+    embedder: MiniLMEmbeddingFunction,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     seed(engine=engine, catalog="northwind")
     _use_server(monkeypatch, free_port())
-    result = search_catalog("mozarella")
-    assert result.degraded is True
-    assert result.best is not None and result.best.product_id == 72
-    assert search_catalog("louisiana hot").ambiguous is True
-    assert search_catalog("laptop").no_match is True
+    services = build_services(get_settings(), engine=engine, embedder=embedder)
+    try:
+        search = services.catalog.search
+        result = search("mozarella")
+        assert result.degraded is True
+        assert result.best is not None and result.best.product_id == 72
+        assert search("louisiana hot").ambiguous is True
+        assert search("laptop").no_match is True
+        assert services.chroma is None and services.memory is None
+    finally:
+        services.close()
+    said = caplog.text  # each fallback says so
+    assert "catalog index not synced (Chroma unavailable?)" in said
+    assert "customer memory unavailable (Chroma down?)" in said
+    assert "catalog search without vectors (Chroma unavailable)" in said
 
 
 def test_collection_reopens_in_a_new_process_with_its_embedding_function(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: Engine
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    engine: Engine,
+    embedder: MiniLMEmbeddingFunction,
 ) -> None:
     monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
     get_settings.cache_clear()
     seed(engine=engine, catalog="northwind")
-    sync_catalog(engine=engine, collection=get_catalog_collection(get_chroma_client()))
+    client = create_chroma_client(get_settings())
+    sync_catalog(
+        engine=engine,
+        collection=get_catalog_collection(client, embedder=embedder),
+        embedder=embedder,
+    )
     script = textwrap.dedent(
         f"""
         import chromadb
@@ -111,19 +157,3 @@ def test_collection_reopens_in_a_new_process_with_its_embedding_function(
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["MiniLMEmbeddingFunction", "4"]
-
-
-def test_process_wide_search_is_created_once_across_threads(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: Engine
-) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from rag.search import get_catalog_search
-
-    monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
-    get_settings.cache_clear()
-    seed(engine=engine, catalog="northwind")
-    with ThreadPoolExecutor(8) as pool:
-        instances = list(pool.map(lambda _: get_catalog_search(), range(32)))
-    assert len({id(instance) for instance in instances}) == 1
-    assert search_catalog("tofu").best.product_id == 14  # type: ignore[union-attr]

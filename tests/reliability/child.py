@@ -42,18 +42,19 @@ def spawn(*args: str, database_url: str, **popen: Any) -> subprocess.Popen[str]:
 
 def serve_confirmations() -> None:
     import orders.confirm  # noqa: F401 - imported once, before any fork
-    from db.engine import get_db_engine
+    from config import get_settings
+    from db.engine import create_db_engine
 
-    # The engine (and its schema check) once too, then disposed: the forks share no
-    # connection, and each opens its own.
-    get_db_engine().dispose()
+    # The engine once too, before any fork: a fork's pool starts empty (db.engine), so
+    # the forks share no connection, and each opens its own.
+    engine = create_db_engine(get_settings())
 
     for line in sys.stdin:
         draft_id = int(line)
         pid = os.fork()
         if pid == 0:
             try:
-                _confirm(draft_id)
+                _confirm(engine, draft_id)
             except BaseException:
                 traceback.print_exc()
             os._exit(1)
@@ -61,16 +62,16 @@ def serve_confirmations() -> None:
         print(f"exit {os.waitstatus_to_exitcode(status)}", flush=True)
 
 
-def _confirm(draft_id: int) -> None:
+def _confirm(engine: Any, draft_id: int) -> None:
     from sqlalchemy import text
 
-    from db.engine import get_db_engine, session_scope
+    from db.engine import session_scope
     from orders.confirm import confirm_draft
 
-    with get_db_engine().connect() as connection:  # connected first: the kill hits the work
+    with engine.connect() as connection:  # connected first: the kill hits the work
         connection.execute(text("SELECT 1"))
     print(f"ready {os.getpid()}", flush=True)
-    with session_scope() as session:
+    with session_scope(engine) as session:
         order = confirm_draft(
             session=session, draft_id=draft_id, idempotency_key=f"draft-{draft_id}"
         )
@@ -82,10 +83,11 @@ def draft_then_die(thread_id: str, message: str, pending: list[str]) -> None:
     from langchain_core.messages import HumanMessage
 
     from agents.tools import DeskContext
-    from db.engine import get_db_engine
+    from config import get_settings
+    from db.engine import create_db_engine
     from tests.agents.conftest import open_desk
 
-    desk = open_desk(get_db_engine())
+    desk = open_desk(create_db_engine(get_settings()))
     turn = desk.chat(thread_id, message)
     assert turn.draft is not None and turn.order_id is None, turn.reply
     if pending:

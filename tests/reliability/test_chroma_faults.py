@@ -30,12 +30,11 @@ from sqlalchemy.orm import Session
 
 from api import create_app
 from config import get_settings
-from db.engine import dispose_engine, get_db_engine, init_schema
+from db.engine import create_db_engine, init_schema
 from db.models import Order, Product
 from db.seed import seed
 from memory.store import FailFastCollection, MemoryStore, MemoryUnavailable, get_memories_collection
-from rag.chroma import create_chroma_client, health_check, reset_chroma_client
-from rag.search import reset_catalog_search
+from rag.chroma import create_chroma_client, health_check
 from tests.chroma_server import start_chroma_server
 from tests.ui.test_pages import app, click, orders_placed, say, table
 
@@ -64,11 +63,8 @@ def _fresh_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _forget_clients() -> None:
-    st.cache_resource.clear()
-    dispose_engine()
+    st.cache_resource.clear()  # the app's cached services, closed
     get_settings.cache_clear()
-    reset_chroma_client()
-    reset_catalog_search()
 
 
 @pytest.fixture(params=["path_under_a_file", "path_is_a_file", "server_stopped", "server_frozen"])
@@ -103,13 +99,20 @@ def noop() -> None:
 
 
 @pytest.fixture
-def seeded_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'orders.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
+def sqlite_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A seeded SQLite store, DATABASE_URL for the app: the test's engine on it."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'orders.db'}")
     get_settings.cache_clear()
-    init_schema(get_db_engine())
-    seed(engine=get_db_engine())
-    return url
+    engine = create_db_engine(get_settings())
+    init_schema(engine)
+    seed(engine=engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded_sqlite(sqlite_engine: Engine) -> str:
+    return get_settings().database_url
 
 
 @pytest.fixture
@@ -117,8 +120,7 @@ def store(chroma_fault: ChromaFault, request: pytest.FixtureRequest) -> Engine:
     """A seeded store as deployed beside this Chroma: an embedded store on SQLite, a Chroma
     server with PostgreSQL (several app processes share both)."""
     if chroma_fault.mode == "persistent":
-        request.getfixturevalue("seeded_sqlite")
-        return get_db_engine()
+        return request.getfixturevalue("sqlite_engine")
     engine: Engine = request.getfixturevalue("pg_engine")
     seed(engine=engine)
     return engine

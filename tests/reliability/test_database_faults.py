@@ -30,7 +30,8 @@ from sqlalchemy.pool import NullPool
 from agents.desk import OrderDesk, Turn
 from bootstrap import build_services
 from config import get_settings, normalize_database_url
-from db.engine import dispose_engine, get_db_engine
+from db.engine import create_db_engine
+from db.migrate import upgrade
 from db.models import Draft, Order, OrderLine
 from db.seed import seed
 from orders.drafts import create_draft
@@ -104,15 +105,22 @@ def test_the_desk_carries_on_after_every_connection_is_terminated(
 
 @pytest.fixture
 def own_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """An embedded PostgreSQL of this test's own (pgserver), the product's DATABASE_URL."""
+    """An embedded PostgreSQL of this test's own (pgserver), the product's DATABASE_URL,
+    with the whole schema (`python -m db.migrate`'s)."""
     pytest.importorskip("pgserver", reason="pgserver (embedded PostgreSQL) missing")
     with embedded_postgres() as server:
         monkeypatch.setenv("DATABASE_URL", normalize_database_url(server.get_uri()))
         get_settings.cache_clear()
-        try:
-            yield server
-        finally:
-            dispose_engine()
+        upgrade(get_settings().database_url)
+        yield server
+
+
+@pytest.fixture
+def own_engine(own_server: Any) -> Iterator[Engine]:
+    """The product's engine on that server (for the settings the test has set)."""
+    engine = create_db_engine(get_settings())
+    yield engine
+    engine.dispose()
 
 
 def crash(server: Any) -> None:
@@ -130,8 +138,10 @@ def restart(server: Any) -> None:
     assert server.get_uri() == uri
 
 
-def test_a_draft_survives_a_server_crash_and_the_desk_recovers(own_server: Any) -> None:
-    engine = get_db_engine()
+def test_a_draft_survives_a_server_crash_and_the_desk_recovers(
+    own_server: Any, own_engine: Engine
+) -> None:
+    engine = own_engine
     seed(engine=engine)
     desk = open_desk(engine)
     try:
@@ -165,7 +175,7 @@ def test_a_turn_while_the_server_is_down_says_so(
 ) -> None:
     monkeypatch.setenv("DB_POOL_TIMEOUT", "2")  # the checkpointer's wait for a connection
     get_settings.cache_clear()
-    engine = get_db_engine()
+    engine = create_db_engine(get_settings())
     seed(engine=engine)
     desk = open_desk(engine)
     try:
@@ -185,6 +195,7 @@ def test_a_turn_while_the_server_is_down_says_so(
     finally:
         desk.close()
     assert new_orders(engine) == []
+    engine.dispose()
 
 
 # --- a confirmation in flight: all or nothing ------------------------------------------------

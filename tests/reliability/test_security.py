@@ -195,7 +195,7 @@ def test_no_product_code_formats_sql_strings() -> None:
 def test_a_browser_session_cannot_take_over_another_sessions_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from db.engine import get_db_engine, init_schema
+    from db.engine import create_db_engine, init_schema
     from db.seed import seed
     from tests.ui.test_pages import _fresh_clients, app, say, table
 
@@ -205,9 +205,10 @@ def test_a_browser_session_cannot_take_over_another_sessions_thread(
 
     get_settings.cache_clear()
     _fresh_clients()
+    engine = create_db_engine(get_settings())
     try:
-        init_schema(get_db_engine())
-        seed(engine=get_db_engine())
+        init_schema(engine)
+        seed(engine=engine)
         first = say(app(), "Alfreds Futterkiste: 3 tofu")
         stolen = first.session_state["thread_id"]
 
@@ -220,7 +221,8 @@ def test_a_browser_session_cannot_take_over_another_sessions_thread(
         assert not second.dataframe  # the other session's draft is not shown
         say(second, "yes")
         assert table(first) == {14: 3}
-        with Session(get_db_engine()) as session:
+        with Session(engine) as session:
             assert session.scalar(select(func.count(Order.order_id))) == 830  # nothing confirmed
     finally:
         _fresh_clients()
+        engine.dispose()

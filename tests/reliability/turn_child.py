@@ -21,10 +21,12 @@ import time
 
 
 def main() -> None:
-    from db.engine import get_db_engine
+    from config import get_settings
+    from db.engine import create_db_engine
     from tests.agents.conftest import open_desk
 
-    desk = open_desk(get_db_engine())
+    engine = create_db_engine(get_settings())
+    desk = open_desk(engine)
     print("ready", flush=True)
     write = threading.Lock()
 
@@ -57,6 +59,7 @@ def main() -> None:
     for worker in workers:
         worker.join()
     desk.close()
+    engine.dispose()
 
 
 if __name__ == "__main__":

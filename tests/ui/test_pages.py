@@ -12,45 +12,49 @@ from typing import Any
 
 import pytest
 import streamlit as st
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from config import PROJECT_ROOT, get_settings
-from db.engine import dispose_engine, get_db_engine, init_schema
+from db.engine import create_db_engine, init_schema
 from db.models import Order
 from db.seed import seed
 from orders.drafts import create_draft, open_draft_for_thread, set_open_items
-from rag.chroma import reset_chroma_client
-from rag.search import reset_catalog_search
 
 APP = str(PROJECT_ROOT / "app.py")
 PAGES = ["ui/chat.py", "ui/orders.py", "ui/catalog.py", "ui/memory.py", "ui/prompt_lab.py"]
 
 
 def _fresh_clients() -> None:
+    """Forget the app's cached services (closing them): the next run builds its own."""
     st.cache_resource.clear()
-    dispose_engine()
-    reset_chroma_client()
-    reset_catalog_search()
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty store (schema only): its URL."""
+def store_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """An empty store (schema only) that the app will open: the test's engine on it."""
     url = f"sqlite:///{tmp_path / 'ui.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
     get_settings.cache_clear()
     _fresh_clients()
-    init_schema(get_db_engine())
-    yield url
+    engine = create_db_engine(get_settings())
+    init_schema(engine)
+    yield engine
     _fresh_clients()
+    engine.dispose()
 
 
 @pytest.fixture
-def seeded(store: str) -> str:
-    seed(engine=get_db_engine())
+def store(store_engine: Engine) -> str:
+    """The empty store's URL."""
+    return get_settings().database_url
+
+
+@pytest.fixture
+def seeded(store: str, store_engine: Engine) -> str:
+    seed(engine=store_engine)
     return store
 
 
@@ -126,11 +130,11 @@ def button(at: AppTest, label: str) -> Any:
 
 
 def test_confirm_is_disabled_with_the_reason_while_the_draft_needs_attention(
-    seeded: str,
+    seeded: str, store_engine: Engine
 ) -> None:
     at = app()
     thread_id = at.session_state["thread_id"]
-    with Session(get_db_engine()) as session:  # the state the desk leaves for an unplaced phrase
+    with Session(store_engine) as session:  # the state the desk leaves for an unplaced phrase
         create_draft(
             session=session,
             customer_id="ALFKI",
@@ -151,7 +155,7 @@ def test_confirm_is_disabled_with_the_reason_while_the_draft_needs_attention(
     assert "3 blue widgets" in at.warning[0].value
     assert not button(at, "Cancel").disabled
 
-    with Session(get_db_engine()) as session:  # the question answered
+    with Session(store_engine) as session:  # the question answered
         draft = open_draft_for_thread(session=session, thread_id=thread_id)
         assert draft is not None
         set_open_items(session=session, draft_id=draft.draft_id, items=[])
@@ -163,9 +167,11 @@ def test_confirm_is_disabled_with_the_reason_while_the_draft_needs_attention(
     assert orders_placed(seeded) == 1
 
 
-def test_a_draft_with_only_open_items_is_shown_with_its_questions(seeded: str) -> None:
+def test_a_draft_with_only_open_items_is_shown_with_its_questions(
+    seeded: str, store_engine: Engine
+) -> None:
     at = app()
-    with Session(get_db_engine()) as session:
+    with Session(store_engine) as session:
         create_draft(
             session=session,
             customer_id=None,
