@@ -35,9 +35,10 @@ from db.engine import create_db_engine, init_schema
 from db.seed import seed
 from memory.habits import order_summary
 from memory.seed import confirmed_orders, seed_memories
-from memory.store import Memory, MemoryStore, NewMemory, get_memories_collection
+from memory.store import Memory, MemoryStore, NewMemory, open_memory_store
 from orders.schemas import OrderView
 from rag.chroma import create_chroma_client
+from rag.embeddings import create_embedder
 
 PREFERENCES = [
     "{name} always wants the 1 kg packs",
@@ -127,8 +128,9 @@ def measure_recall(
 
 
 def seed_store(engine: Engine, folder: Path) -> MemoryStore:
-    client = create_chroma_client(load_settings(chroma_path=folder / "chroma"))
-    store = MemoryStore(get_memories_collection(client))
+    settings = load_settings(chroma_path=folder / "chroma")
+    client = create_chroma_client(settings)
+    store = open_memory_store(client, embedder=create_embedder(settings))
     store.embedder.embed(["warm-up"])
     report = seed_memories(engine=engine, store=store)
     print(

@@ -37,7 +37,7 @@ from db.engine import create_db_engine, init_schema
 from db.models import Product
 from db.seed import seed, superstore_products
 from rag.catalog_index import get_catalog_collection, sync_catalog
-from rag.embeddings import _cached_query, get_embedder
+from rag.embeddings import MiniLMEmbeddingFunction, create_embedder
 from rag.search import CatalogSearch
 
 CASES = Path(__file__).resolve().parents[1] / "tests" / "rag" / "cases.jsonl"
@@ -54,10 +54,12 @@ def make_store(root: Path, name: str) -> Engine:
     return engine
 
 
-def indexed(engine: Engine, client: chromadb.ClientAPI, name: str) -> tuple[Collection, float]:
-    collection = get_catalog_collection(client, embedder=get_embedder(), name=name)
+def indexed(
+    engine: Engine, client: chromadb.ClientAPI, name: str, embedder: MiniLMEmbeddingFunction
+) -> tuple[Collection, float]:
+    collection = get_catalog_collection(client, embedder=embedder, name=name)
     started = time.perf_counter()
-    sync_catalog(engine=engine, collection=collection)
+    sync_catalog(engine=engine, collection=collection, embedder=embedder)
     return collection, time.perf_counter() - started
 
 
@@ -90,9 +92,11 @@ def wratio_top1(engine: Engine) -> Callable[[str], int | None]:
     return run
 
 
-def vector_top1(collection: Collection) -> Callable[[str], int | None]:
+def vector_top1(
+    collection: Collection, embedder: MiniLMEmbeddingFunction
+) -> Callable[[str], int | None]:
     def run(query: str) -> int | None:
-        found = collection.query(query_embeddings=[get_embedder().embed_one(query)], n_results=1)
+        found = collection.query(query_embeddings=[embedder.embed_one(query)], n_results=1)
         return int(found["ids"][0][0]) if found["ids"][0] else None
 
     return run
@@ -104,7 +108,10 @@ def accuracy_table(searches: dict[str, CatalogSearch], engines: dict[str, Engine
         catalog: {
             "ILIKE": ilike_top1(engines[catalog]),
             "WRatio": wratio_top1(engines[catalog]),
-            "vector": vector_top1(searches[catalog]._collection),  # type: ignore[arg-type]
+            "vector": vector_top1(
+                searches[catalog]._collection,  # type: ignore[arg-type]
+                searches[catalog].embedder,
+            ),
             "hybrid": lambda q, s=searches[catalog]: _first(s, q),
             "hybrid best": lambda q, s=searches[catalog]: _best(s, q),
         }
@@ -201,7 +208,7 @@ def latency(search: CatalogSearch, queries: list[str]) -> tuple[float, float, fl
         search.search(query)  # warm-up
     timings = []
     for query in queries:
-        _cached_query.cache_clear()  # every query pays for its own embedding
+        search.embedder.clear_query_cache()  # every query pays for its own embedding
         started = time.perf_counter()
         search.search(query)
         timings.append((time.perf_counter() - started) * 1000)
@@ -218,24 +225,27 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         client = chromadb.PersistentClient(path=str(root / "chroma"))
+        embedder = create_embedder(load_settings())
         engines: dict[str, Engine] = {}
         searches: dict[str, CatalogSearch] = {}
         for catalog in ("northwind", "superstore"):
             engines[catalog] = make_store(root, catalog)
             seed(engine=engines[catalog], catalog=catalog)  # type: ignore[arg-type]
-            collection, seconds = indexed(engines[catalog], client, catalog)
+            collection, seconds = indexed(engines[catalog], client, catalog, embedder)
             count = collection.count()
             print(f"indexed {catalog}: {count} products in {seconds:.1f} s")
-            searches[catalog] = CatalogSearch(engine=engines[catalog], collection=collection)
+            searches[catalog] = CatalogSearch(
+                engine=engines[catalog], collection=collection, embedder=embedder
+            )
         accuracy_table(searches, engines)
 
         large = make_store(root, "large")
         large_catalog(large, args.large)
-        collection, build_s = indexed(large, client, "large")
+        collection, build_s = indexed(large, client, "large", embedder)
         started = time.perf_counter()
-        report = sync_catalog(engine=large, collection=collection)
+        report = sync_catalog(engine=large, collection=collection, embedder=embedder)
         resync_s = time.perf_counter() - started
-        searches["large"] = CatalogSearch(engine=large, collection=collection)
+        searches["large"] = CatalogSearch(engine=large, collection=collection, embedder=embedder)
         engines["large"] = large
 
         print(f"\n== Query latency ({args.queries} queries each, embedding included)")

@@ -6,8 +6,9 @@ came from. `MemoryStore` offers `add`, `search`, `list`, `get`, `update`, `delet
 `delete_all`; every read is filtered by `where={"customer_id": ...}` and every delete
 names ids or a customer, never nothing, so one customer's memories can neither be read
 nor wiped through another's. Texts are embedded with the catalog's embedder
-(all-MiniLM-L6-v2, cosine space). `get_memory_store()` is the process-wide store on the
-process-wide Chroma client; tests and the evaluation runner build their own.
+(all-MiniLM-L6-v2, cosine space). The composition root (`bootstrap.build_services`) opens
+the store on the process's Chroma (`open_memory_store`); tests and the evaluation runner
+open their own.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import builtins
 import logging
 import re
-import threading
 import time
 import unicodedata
 import uuid
@@ -29,7 +29,7 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 
 from config import Settings
-from rag.embeddings import MiniLMEmbeddingFunction, get_embedder
+from rag.embeddings import MiniLMEmbeddingFunction
 
 log = logging.getLogger(__name__)
 
@@ -155,15 +155,13 @@ class FailFastCollection:
 class MemoryStore:
     """Customer memories in one Chroma collection, always scoped by customer."""
 
-    def __init__(
-        self, collection: Collection, *, embedder: MiniLMEmbeddingFunction | None = None
-    ) -> None:
+    def __init__(self, collection: Collection, *, embedder: MiniLMEmbeddingFunction) -> None:
         self.collection = (
             collection
             if isinstance(collection, FailFastCollection)
             else FailFastCollection(collection)
         )
-        self.embedder = embedder or get_embedder()
+        self.embedder = embedder
 
     # --- writing ----------------------------------------------------------------------
 
@@ -401,13 +399,13 @@ def _from_page(page: Any, *, expected: str | None = None) -> Iterator[Memory]:
 def get_memories_collection(
     client: ClientAPI,
     *,
-    embedder: MiniLMEmbeddingFunction | None = None,
+    embedder: MiniLMEmbeddingFunction,
     name: str = MEMORY_COLLECTION,
 ) -> Collection:
     """The memories collection (created on first use): the catalog's embedder, cosine space."""
     return client.get_or_create_collection(
         name,
-        embedding_function=embedder or get_embedder(),  # type: ignore[arg-type]
+        embedding_function=embedder,  # type: ignore[arg-type]
         configuration={"hnsw": {"space": "cosine"}},
     )
 
@@ -415,36 +413,17 @@ def get_memories_collection(
 def open_memory_store(
     client: ClientAPI,
     *,
-    embedder: MiniLMEmbeddingFunction | None = None,
+    embedder: MiniLMEmbeddingFunction,
     name: str = MEMORY_COLLECTION,
 ) -> MemoryStore:
     """The store on `client`'s memories collection (created on first use)."""
-    embedder = embedder or get_embedder()
     collection = get_memories_collection(client, embedder=embedder, name=name)
     return MemoryStore(collection, embedder=embedder)
 
 
-def private_memory_store(
-    settings: Settings, *, embedder: MiniLMEmbeddingFunction | None = None
-) -> MemoryStore:
+def private_memory_store(settings: Settings, *, embedder: MiniLMEmbeddingFunction) -> MemoryStore:
     """An empty store of its own, in memory (for a desk on a private store, a benchmark)."""
     from rag.chroma import create_chroma_client
 
     client = create_chroma_client(settings, ephemeral=True)
     return open_memory_store(client, embedder=embedder, name=f"memories_{uuid.uuid4().hex}")
-
-
-_lock = threading.Lock()
-_store: tuple[ClientAPI, MemoryStore] | None = None
-
-
-def get_memory_store() -> MemoryStore:
-    """The process-wide store on the process-wide Chroma client (rebuilt if that changes)."""
-    global _store
-    from rag.chroma import get_chroma_client
-
-    client = get_chroma_client()
-    with _lock:
-        if _store is None or _store[0] is not client:
-            _store = (client, MemoryStore(get_memories_collection(client)))
-        return _store[1]

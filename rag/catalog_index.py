@@ -21,7 +21,7 @@ from chromadb.api.models.Collection import Collection
 from sqlalchemy import Engine, select
 
 from db.models import Product
-from rag.embeddings import MODEL_ID, MiniLMEmbeddingFunction, get_embedder
+from rag.embeddings import MODEL_ID, MiniLMEmbeddingFunction
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +90,13 @@ def read_catalog(*, engine: Engine) -> list[CatalogDocument]:
 def get_catalog_collection(
     client: ClientAPI,
     *,
-    embedder: MiniLMEmbeddingFunction | None = None,
+    embedder: MiniLMEmbeddingFunction,
     name: str = CATALOG_COLLECTION,
 ) -> Collection:
     """The catalog collection (created on first use) with the registered embedder, cosine space."""
     return client.get_or_create_collection(
         name,
-        embedding_function=embedder or get_embedder(),  # type: ignore[arg-type]
+        embedding_function=embedder,  # type: ignore[arg-type]
         configuration={"hnsw": {"space": "cosine"}},
     )
 
@@ -118,8 +118,8 @@ def sync_catalog(
     *,
     engine: Engine,
     collection: Collection,
+    embedder: MiniLMEmbeddingFunction,
     progress: Progress | None = None,
-    embedder: MiniLMEmbeddingFunction | None = None,
 ) -> SyncReport:
     """Bring `collection` in line with SQL: embed new/changed products, drop deleted ones."""
     documents = read_catalog(engine=engine)
@@ -129,7 +129,7 @@ def sync_catalog(
     removed = [record_id for record_id in indexed if record_id not in wanted]
     for chunk in _chunks(removed, PAGE):
         collection.delete(ids=list(chunk))
-    _embed_and_store(collection, stale, embedder or get_embedder(), progress)
+    _embed_and_store(collection, stale, embedder, progress)
     added = sum(1 for doc in stale if str(doc.product_id) not in indexed)
     report = SyncReport(
         added=added,

@@ -130,26 +130,6 @@ class ChromaConnection:
             return self._client
 
 
-def get_chroma_client() -> ClientAPI:
-    """The process-wide client, created on first successful call (thread-safe)."""
-    global _client
-    client = _client
-    if client is not None:
-        return client
-    with _lock:
-        if _client is None:
-            _client = create_chroma_client(get_settings())
-            log.info("chroma client ready at %s", chroma_location(get_settings()))
-        return _client
-
-
-def reset_chroma_client() -> None:
-    """Forget the process-wide client (tests, or after the settings changed)."""
-    global _client
-    with _lock:
-        _client = None
-
-
 def health_check(source: ClientAPI | ChromaConnection | None = None) -> dict[str, Any]:
     """Whether Chroma answers, and how many records each collection holds. Never raises.
 

@@ -184,20 +184,3 @@ def create_embedder(settings: Settings) -> MiniLMEmbeddingFunction:
     return MiniLMEmbeddingFunction(
         batch_size=settings.embedding_batch_size, threads=settings.embedding_threads
     )
-
-
-_embedder_lock = threading.Lock()
-_embedder: MiniLMEmbeddingFunction | None = None
-
-
-def get_embedder() -> MiniLMEmbeddingFunction:
-    """The process-wide embedder, built from Settings on first use (thread-safe)."""
-    global _embedder
-    if _embedder is None:
-        from config import get_settings
-
-        settings = get_settings()
-        with _embedder_lock:
-            if _embedder is None:
-                _embedder = create_embedder(settings)
-    return _embedder

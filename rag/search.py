@@ -109,22 +109,22 @@ class CatalogSearch:
 
     `collection` is the Chroma catalog collection; or `connect` makes it when first needed
     (and again, at most every RETRY_CHROMA_AFTER_S, after Chroma failed), so a search made
-    while Chroma was down uses vectors once it is back.
+    while Chroma was down uses vectors once it is back; with neither, spelling only.
     """
 
     def __init__(
         self,
         *,
         engine: Engine,
+        embedder: MiniLMEmbeddingFunction,
         collection: Collection | None = None,
-        embedder: MiniLMEmbeddingFunction | None = None,
         connect: Callable[[], Collection] | None = None,
     ) -> None:
         self._engine = engine
         self._collection = collection
         self._embedder = embedder
         self._connect = connect
-        self._lazy_collection = collection is None
+        self._lazy_collection = collection is None and connect is not None
         self._chroma_failed_at: float | None = None
         self._lock = threading.Lock()
         self._catalog = self._load_catalog()
@@ -132,7 +132,7 @@ class CatalogSearch:
     @property
     def embedder(self) -> MiniLMEmbeddingFunction:
         """The embedder queries are embedded with."""
-        return self._get_embedder()
+        return self._embedder
 
     def refresh(self) -> None:
         """Reload names from SQL (after products were added, renamed or removed)."""
@@ -185,7 +185,7 @@ class CatalogSearch:
         if collection is None or not query.strip():
             return None
         try:
-            vector = self._get_embedder().embed_one(query)
+            vector = self._embedder.embed_one(query)
             found = collection.query(
                 query_embeddings=[vector],
                 n_results=min(VECTOR_SHORTLIST, max(catalog.index.size, 1)),
@@ -213,15 +213,8 @@ class CatalogSearch:
         with self._lock:
             if self._collection is None:
                 try:
-                    if self._connect is not None:
-                        self._collection = self._connect()
-                    else:
-                        from rag.catalog_index import get_catalog_collection
-                        from rag.chroma import get_chroma_client
-
-                        self._collection = get_catalog_collection(
-                            get_chroma_client(), embedder=self._get_embedder()
-                        )
+                    assert self._connect is not None  # a lazy collection has a way to it
+                    self._collection = self._connect()
                     self._chroma_failed_at = None
                 except Exception as error:  # noqa: BLE001 - reported, then lexical only
                     self._chroma_failed(error)
@@ -232,13 +225,6 @@ class CatalogSearch:
         self._chroma_failed_at = time.monotonic()
         if self._lazy_collection:
             self._collection = None
-
-    def _get_embedder(self) -> MiniLMEmbeddingFunction:
-        if self._embedder is None:
-            from rag.embeddings import get_embedder
-
-            self._embedder = get_embedder()
-        return self._embedder
 
     def _candidates(self, ranked: list[_Scored], catalog: _Catalog) -> list[Candidate]:
         """Fresh facts from SQL for the ranked rows; rows deleted since refresh are dropped."""

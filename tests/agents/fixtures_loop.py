@@ -30,6 +30,7 @@ from memory.threads import open_checkpointer
 from orders.customers import CustomerIndex
 from rag.catalog_index import get_catalog_collection, sync_catalog
 from rag.chroma import create_chroma_client
+from rag.embeddings import MiniLMEmbeddingFunction
 from rag.search import CatalogSearch
 from tests.fakes import ScriptedChatModel
 
@@ -37,10 +38,13 @@ DeskFactory = Callable[[ScriptedChatModel], OrderDesk]
 
 
 @pytest.fixture(scope="session", name="loop_collection")
-def loop_collection_fixture(tmp_path_factory: pytest.TempPathFactory) -> Collection:
+def loop_collection_fixture(
+    tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbeddingFunction
+) -> Collection:
     """One catalog collection for the session; products keep their ids on both backends."""
     settings = Settings(_env_file=None, chroma_path=tmp_path_factory.mktemp("loop_chroma"))  # type: ignore[call-arg]
-    return get_catalog_collection(create_chroma_client(settings), name="loop_catalog")
+    client = create_chroma_client(settings)
+    return get_catalog_collection(client, embedder=embedder, name="loop_catalog")
 
 
 @pytest.fixture(name="store")
@@ -51,10 +55,12 @@ def store_fixture(engine: Engine) -> Engine:
 
 
 @pytest.fixture(name="catalog")
-def catalog_fixture(store: Engine, loop_collection: Collection) -> CatalogSearch:
+def catalog_fixture(
+    store: Engine, loop_collection: Collection, embedder: MiniLMEmbeddingFunction
+) -> CatalogSearch:
     """Hybrid search over the seeded catalog (the index is embedded once per session)."""
-    sync_catalog(engine=store, collection=loop_collection)
-    return CatalogSearch(engine=store, collection=loop_collection)
+    sync_catalog(engine=store, collection=loop_collection, embedder=embedder)
+    return CatalogSearch(engine=store, collection=loop_collection, embedder=embedder)
 
 
 @pytest.fixture(name="make_desk")

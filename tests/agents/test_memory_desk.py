@@ -22,7 +22,7 @@ from bootstrap import build_services
 from config import get_settings, load_settings
 from memory.habits import usual_products
 from memory.outbox import OutboxRelay, pending_count
-from memory.store import MemoryStore, get_memories_collection, open_memory_store
+from memory.store import MemoryStore, open_memory_store
 from rag.catalog_index import get_catalog_collection
 from rag.chroma import create_chroma_client
 from rag.embeddings import MiniLMEmbeddingFunction
@@ -178,12 +178,14 @@ def test_one_customers_memories_never_reach_another_customers_turn(
     assert nobody.customer_id is None and nobody.memories == []
 
 
-def test_a_broken_memory_store_never_breaks_a_turn(seeded_engine: Engine, thread: Thread) -> None:
+def test_a_broken_memory_store_never_breaks_a_turn(
+    seeded_engine: Engine, thread: Thread, embedder: MiniLMEmbeddingFunction
+) -> None:
     client = create_chroma_client(load_settings(), ephemeral=True)
     name = f"gone_{uuid.uuid4().hex[:8]}"
-    broken = MemoryStore(get_memories_collection(client, name=name))
+    broken = open_memory_store(client, embedder=embedder, name=name)
     client.delete_collection(name)  # every read and write on it now fails in Chroma
-    desk = open_desk(seeded_engine, memory=broken)
+    desk = open_desk(seeded_engine, memory=broken, embedder=embedder)
     try:
         t = thread()
         turn = desk.chat(t, "Alfreds wants 12 tofu")
@@ -236,13 +238,13 @@ def test_a_cancelled_orders_summary_says_so_before_the_next_turn(
 
 
 def test_a_summary_chroma_refused_stays_in_the_outbox_until_it_is_back(
-    seeded_engine: Engine, thread: Thread
+    seeded_engine: Engine, thread: Thread, embedder: MiniLMEmbeddingFunction
 ) -> None:
     client = create_chroma_client(load_settings(), ephemeral=True)
     name = f"away_{uuid.uuid4().hex[:8]}"
-    away = MemoryStore(get_memories_collection(client, name=name))
+    away = open_memory_store(client, embedder=embedder, name=name)
     client.delete_collection(name)
-    desk = open_desk(seeded_engine, memory=away)
+    desk = open_desk(seeded_engine, memory=away, embedder=embedder)
     try:
         t = thread()
         desk.chat(t, "Alfreds wants 12 tofu")
@@ -250,7 +252,7 @@ def test_a_summary_chroma_refused_stays_in_the_outbox_until_it_is_back(
         assert pending_count(seeded_engine) == 1  # not lost: queued for a retry
     finally:
         desk.close()
-    back = MemoryStore(get_memories_collection(client, name=f"back_{uuid.uuid4().hex[:8]}"))
+    back = open_memory_store(client, embedder=embedder, name=f"back_{uuid.uuid4().hex[:8]}")
     relay, deadline, delivered = OutboxRelay(seeded_engine, back), time.monotonic() + 10, 0
     while not delivered and time.monotonic() < deadline:  # the retry is due after a backoff
         delivered = relay.deliver_due()

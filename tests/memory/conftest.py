@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from chromadb.api import ClientAPI
 
-from memory.store import MemoryStore, get_memories_collection
+from memory.store import MemoryStore, open_memory_store
 from rag.embeddings import MiniLMEmbeddingFunction
 
 
@@ -21,5 +21,5 @@ from rag.embeddings import MiniLMEmbeddingFunction
 def store(chroma_client: ClientAPI, embedder: MiniLMEmbeddingFunction) -> Iterator[MemoryStore]:
     """An empty memory store of this test's own."""
     name = f"memories_{uuid.uuid4().hex[:8]}"
-    yield MemoryStore(get_memories_collection(chroma_client, embedder=embedder, name=name))
+    yield open_memory_store(chroma_client, embedder=embedder, name=name)
     chroma_client.delete_collection(name)

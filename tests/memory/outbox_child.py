@@ -14,8 +14,9 @@ import uuid
 from config import load_settings
 from db.engine import create_db_engine
 from memory.outbox import OutboxRelay, pending_count
-from memory.store import MemoryStore, get_memories_collection
+from memory.store import open_memory_store
 from rag.chroma import create_chroma_client
+from rag.embeddings import create_embedder
 from tests.memory.test_outbox import RecordingStore
 
 
@@ -23,7 +24,8 @@ def main(url: str) -> None:
     settings = load_settings(database_url=url)
     engine = create_db_engine(settings)
     client = create_chroma_client(settings, ephemeral=True)
-    store = MemoryStore(get_memories_collection(client, name=f"memories_{uuid.uuid4().hex}"))
+    embedder = create_embedder(settings)
+    store = open_memory_store(client, embedder=embedder, name=f"memories_{uuid.uuid4().hex}")
     store.embedder.embed(["warm-up"])
     recording = RecordingStore(store)
     relay = OutboxRelay(engine, recording)

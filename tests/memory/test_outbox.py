@@ -24,7 +24,7 @@ from db.models import MemoryOutbox
 from db.seed import seed
 from memory.habits import order_memory_id, order_summary, usual_products
 from memory.outbox import OutboxRelay, backoff_s, claim_due, pending_count
-from memory.store import MemoryStore, NewMemory, Progress, get_memories_collection
+from memory.store import MemoryStore, NewMemory, Progress, open_memory_store
 from orders.confirm import confirm_draft
 from orders.drafts import create_draft
 from orders.history import cancel_order, order_status
@@ -273,7 +273,7 @@ def test_a_failure_backs_off_and_the_next_try_delivers(
     order_id = confirm(seeded, p11=3)
     # A real failure: the collection this store writes to is gone.
     name = f"gone_{order_id}_{time.monotonic_ns()}"
-    broken = MemoryStore(get_memories_collection(chroma_client, embedder=embedder, name=name))
+    broken = open_memory_store(chroma_client, embedder=embedder, name=name)
     chroma_client.delete_collection(name)
     failing = OutboxRelay(seeded, broken, backoff_base_s=0.4)
 

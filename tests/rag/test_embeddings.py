@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from chromadb.utils.embedding_functions import known_embedding_functions
 
-from rag.embeddings import DIMENSIONS, MODEL_ID, MiniLMEmbeddingFunction, get_embedder
+from config import get_settings
+from rag.embeddings import DIMENSIONS, MODEL_ID, MiniLMEmbeddingFunction, create_embedder
 
 
 def _cos(embedder: MiniLMEmbeddingFunction, a: str, b: str) -> float:
@@ -52,6 +54,26 @@ def test_registered_with_chroma_and_rebuilt_from_its_config(
     assert np.allclose(rebuilt.embed(["ikura"]), embedder.embed(["ikura"]))
 
 
-def test_process_wide_embedder_is_created_once() -> None:
-    assert get_embedder() is get_embedder()
-    assert get_embedder()._model is MiniLMEmbeddingFunction()._model
+def test_the_model_is_loaded_once_per_process_whoever_makes_an_embedder(
+    embedder: MiniLMEmbeddingFunction,
+) -> None:
+    # Chroma builds instances of its own from a collection's config: they share the model.
+    rebuilt = MiniLMEmbeddingFunction.build_from_config(embedder.get_config())
+    assert rebuilt is not embedder and rebuilt._model is embedder._model
+    assert create_embedder(get_settings())._model is embedder._model
+
+
+def test_an_embedder_is_configured_by_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMBEDDING_BATCH_SIZE", "7")
+    get_settings.cache_clear()
+    assert create_embedder(get_settings()).batch_size == 7
+
+
+def test_repeated_queries_come_from_the_embedders_own_cache(
+    embedder: MiniLMEmbeddingFunction,
+) -> None:
+    first = embedder.embed_one("gorgonzola telino")
+    assert embedder.embed_one("gorgonzola telino") is first
+    embedder.clear_query_cache()
+    again = embedder.embed_one("gorgonzola telino")
+    assert again is not first and np.allclose(again, first)

@@ -35,6 +35,7 @@ from db.models import Order, Product
 from db.seed import seed
 from memory.store import FailFastCollection, MemoryStore, MemoryUnavailable, get_memories_collection
 from rag.chroma import create_chroma_client, health_check
+from rag.embeddings import MiniLMEmbeddingFunction
 from tests.chroma_server import start_chroma_server
 from tests.ui.test_pages import app, click, orders_placed, say, table
 
@@ -248,7 +249,7 @@ def test_health_check_gives_up_on_a_server_that_never_answers(
 
 
 def test_memory_fails_fast_while_chroma_is_frozen_then_recovers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: MiniLMEmbeddingFunction
 ) -> None:
     """One timeout, not one per call: later memory calls refuse at once, until the retry."""
     server = start_chroma_server(tmp_path / "chroma")
@@ -256,8 +257,9 @@ def test_memory_fails_fast_while_chroma_is_frozen_then_recovers(
         monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
         monkeypatch.setenv("CHROMA_PORT", str(server.port))
         get_settings.cache_clear()
-        collection = get_memories_collection(create_chroma_client(get_settings()))
-        memory = MemoryStore(FailFastCollection(collection, retry_after_s=3))
+        client = create_chroma_client(get_settings())
+        collection = get_memories_collection(client, embedder=embedder)
+        memory = MemoryStore(FailFastCollection(collection, retry_after_s=3), embedder=embedder)
         memory.add("ALFKI", "Always wants the 1 kg packs.", "preference")
 
         server.pause()

@@ -30,6 +30,7 @@ from memory.outbox import OutboxRelay, pending_count
 from memory.store import FailFastCollection, MemoryStore, get_memories_collection
 from orders.history import cancel_order, order_status
 from rag.chroma import create_chroma_client
+from rag.embeddings import MiniLMEmbeddingFunction
 from tests.chroma_server import ChromaServer, start_chroma_server
 from tests.memory.test_outbox import confirm
 
@@ -60,12 +61,12 @@ def chroma(tmp_path: Path) -> Iterator[list[ChromaServer]]:
     servers[-1].stop()
 
 
-def memory_on(server: ChromaServer) -> MemoryStore:
+def memory_on(server: ChromaServer, embedder: MiniLMEmbeddingFunction) -> MemoryStore:
     settings = load_settings(
         chroma_host="127.0.0.1", chroma_port=server.port, chroma_timeout_s=TIMEOUT_S
     )
-    collection = get_memories_collection(create_chroma_client(settings))
-    return MemoryStore(FailFastCollection(collection, retry_after_s=0.5))
+    collection = get_memories_collection(create_chroma_client(settings), embedder=embedder)
+    return MemoryStore(FailFastCollection(collection, retry_after_s=0.5), embedder=embedder)
 
 
 def wait_until_delivered(engine: Engine, seconds: float) -> None:
@@ -75,10 +76,10 @@ def wait_until_delivered(engine: Engine, seconds: float) -> None:
 
 
 def test_no_order_loses_its_summary_when_chroma_freezes_and_dies(
-    engine: Engine, chroma: list[ChromaServer], tmp_path: Path
+    engine: Engine, chroma: list[ChromaServer], tmp_path: Path, embedder: MiniLMEmbeddingFunction
 ) -> None:
     seed(engine=engine)
-    store = memory_on(chroma[0])
+    store = memory_on(chroma[0], embedder)
     relay = OutboxRelay(engine, store, interval_s=0.2, backoff_base_s=0.2, backoff_cap_s=1.0)
     placed: list[int] = []
 
