@@ -119,7 +119,9 @@ def build_services(
                 settings, engine, embedder, chroma, catalog_collection, sync_catalog
             )
             shared = memory is None and catalog_collection is None
-            source = _MemorySource(connection, embedder) if shared and connection else None
+            source = (
+                _MemorySource(connection, embedder) if shared and connection is not None else None
+            )
             if memory is None:
                 memory = _default_memory(settings, embedder, source)
             # On the process's store a background relay delivers every process's backlog

@@ -64,7 +64,7 @@ def store_settings(
 
 @pytest.fixture(scope="module")
 def store(store_settings: Settings) -> Iterator[Engine]:
-    """The module's seeded Northwind store (its own engine, not the process-wide one)."""
+    """The module's seeded Northwind store, on an engine of its own for the module."""
     engine = create_db_engine(store_settings)
     init_schema(engine)
     seed(engine=engine)
