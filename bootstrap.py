@@ -42,6 +42,7 @@ from agents.models import build_chat_model
 from config import Settings
 from db.engine import create_db_engine
 from db.locks import ThreadLocks
+from db.migrate import check_current
 from memory.outbox import OutboxRelay
 from memory.store import MemoryStore, open_memory_store, private_memory_store
 from memory.threads import close_checkpointer, open_checkpointer
@@ -112,6 +113,9 @@ def build_services(
             if engine is None:
                 engine = create_db_engine(settings)
                 release.callback(engine.dispose)
+            # No process creates tables: one on a schema the code does not match stops
+            # here with the command that fixes it (SchemaNotCurrent).
+            check_current(engine)
         with stage("Loading the embedding model…"):
             embedder = embedder or create_embedder(settings)
         with stage("Connecting to Chroma…"):

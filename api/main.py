@@ -17,13 +17,16 @@ from functools import cache
 from chromadb.api import ClientAPI
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import exc as sa_exc
 
 from agents.desk import OrderDesk
 from api.deps import check_auth, key_ring, require_key
 from api.errors import COMMON_ERRORS, MAX_BODY_BYTES, BodyLimit, add_error_handlers
 from api.routes import chat, health, orders, search
 from bootstrap import Services, build_services
-from config import ConfigError, configure_logging, get_settings
+from config import ConfigError, Settings, configure_logging, get_settings
+from db.engine import create_db_engine
+from db.migrate import MigrationError, check_current
 from rag.chroma import ChromaConnection
 
 log = logging.getLogger(__name__)
@@ -97,9 +100,24 @@ def served_app() -> FastAPI:
     The lifespan would refuse them too, but only inside uvicorn's 30-line traceback.
     """
     try:
-        check_auth(get_settings())
-    except ConfigError as error:
+        settings = get_settings()
+        check_auth(settings)
+        _check_schema(settings)
+    except (ConfigError, MigrationError) as error:
         # Logging is not configured yet, and this is the one line the operator must see.
         print(f"Order Desk API not started: {error}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
     return create_app()
+
+
+def _check_schema(settings: Settings) -> None:
+    """SchemaNotCurrent (with the command that fixes it) unless the database is current;
+    a database that cannot be reached is a MigrationError too: one line, not a traceback."""
+    engine = create_db_engine(settings)
+    try:
+        check_current(engine)
+    except sa_exc.OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise MigrationError(f"the database could not be reached ({reason})") from error
+    finally:
+        engine.dispose()

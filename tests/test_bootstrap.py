@@ -7,15 +7,19 @@ tmp_path as in production (`CHROMA_PATH`), the real embedding model, the offline
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session
 
 from bootstrap import Services, build_services
 from config import get_settings
+from db.migrate import SchemaNotCurrent, upgrade
 from db.models import MemoryOutbox
 from db.seed import seed
 from memory.store import open_memory_store
@@ -87,9 +91,51 @@ def test_a_failed_build_releases_what_it_had_made(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no_schema.db'}")
     get_settings.cache_clear()
     before = relay_threads()
-    with pytest.raises(Exception, match="no such table"):
-        build_services(get_settings())  # the customers cannot be read
+    with pytest.raises(SchemaNotCurrent, match="at nothing.*run python -m db.migrate"):
+        build_services(get_settings())  # no process creates tables: it says what to run
     assert relay_threads() == before
+
+
+def test_a_schema_behind_the_code_stops_the_build_with_the_command_to_run(
+    tmp_path: Path, chroma_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store one revision behind (the previous release's) is refused, not half used."""
+    url = f"sqlite:///{tmp_path / 'behind.db'}"
+    engine = create_engine(url)
+    try:
+        upgrade(engine, revision="0001_baseline")
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        with pytest.raises(SchemaNotCurrent, match="0001_baseline, code needs 0002"):
+            build_services(get_settings())
+        upgrade(engine)
+        build_services(get_settings(), sync_catalog=False).close()
+    finally:
+        engine.dispose()
+
+
+def test_the_api_on_a_schema_it_cannot_use_says_so_in_one_line(tmp_path: Path) -> None:
+    """`uvicorn api:app` on a database nobody migrated: one line and exit 2, no traceback,
+    before any worker serves."""
+    env = {
+        **os.environ,
+        "ORDERDESK_ENV_FILE": "",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+        "API_AUTH_DISABLED": "true",
+        "CHROMA_PATH": str(tmp_path / "chroma"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "api:app", "--port", "0"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    [line] = [text for text in done.stderr.splitlines() if "not started" in text]
+    assert "run python -m db.migrate" in line
 
 
 def test_chroma_down_at_start_is_used_once_it_is_back(
