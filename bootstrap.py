@@ -152,11 +152,7 @@ def build_services(
                     checkpointer=checkpointer,
                     prompt=load_prompt(prompt_path),
                     memory=memory,
-                    locks=ThreadLocks(
-                        engine,
-                        wait_s=settings.thread_lock_wait_s,
-                        pool_size=settings.max_concurrent_turns,
-                    ),
+                    locks=ThreadLocks.from_settings(engine, settings),
                     relay=relay,
                 )
             except BaseException:

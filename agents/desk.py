@@ -166,8 +166,8 @@ class Recall:
     customer_id: str | None = None
     memories: list[Memory] = field(default_factory=list)
     named: bool = False  # the message itself named the customer
-    draft: DraftView | None = None  # the thread's open draft when the turn began
-    read: bool = False  # whether `draft` was read (an empty Recall read nothing)
+    # The thread's open draft when the turn began; DRAFT_UNREAD when it was not read.
+    draft: DraftView | None = DRAFT_UNREAD
 
 
 @dataclass
@@ -234,7 +234,7 @@ class OrderDesk:
         self._checkpointer = checkpointer
         self._prompt = prompt
         # One turn per thread at a time, in every process on this database.
-        self._locks = locks or ThreadLocks(engine, wait_s=get_settings().thread_lock_wait_s)
+        self._locks = locks or ThreadLocks.from_settings(engine, get_settings())
         # Order events reach memory through the outbox; this desk delivers its own turns'
         # at once (the summary is there for the next turn), a started relay the rest.
         self.relay = relay or (OutboxRelay(engine, memory) if memory is not None else None)
@@ -468,7 +468,7 @@ class OrderDesk:
         draft = self.current_draft(thread_id)
         customer_id = match.customer_id if match else (draft.customer_id if draft else None)
         memories = self._memories_of(customer_id, text)
-        return Recall(customer_id, memories, named=match is not None, draft=draft, read=True)
+        return Recall(customer_id, memories, named=match is not None, draft=draft)
 
     def _memories_of(self, customer_id: str | None, text: str) -> list[Memory]:
         if customer_id is None or self.memory is None:
@@ -501,7 +501,6 @@ class OrderDesk:
         the outbox, retried with backoff by any process's relay)."""
         if self.relay is not None:
             self.relay.deliver_due(order_id=order_id)
-            self.relay.kick()
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -521,7 +520,7 @@ class OrderDesk:
             memory=self.memory,
             customer_id=recall.customer_id,
             memories=recall.memories,
-            draft_at_start=recall.draft if recall.read else DRAFT_UNREAD,
+            draft_at_start=recall.draft,
         )
 
     def _pending_interrupt(self, thread_id: str) -> bool:
@@ -599,9 +598,7 @@ class _Produced:
     def __init__(self, thread_id: str) -> None:
         self.thread_id = thread_id
         self.interrupted = False
-        self._by_id: dict[str, BaseMessage] = {}
-        self._anonymous: list[tuple[int, BaseMessage]] = []
-        self._order: list[str] = []
+        self.messages: list[BaseMessage] = []
 
     def run(self, agent: Any, payload: Any, config: dict[str, Any], context: Any) -> None:
         self.interrupted = False
@@ -621,26 +618,15 @@ class _Produced:
 
     def _add(self, messages: Any) -> None:
         for message in messages if isinstance(messages, list) else [messages]:
+            if not isinstance(message, BaseMessage):
+                continue
+            same = [i for i, m in enumerate(self.messages) if message.id and m.id == message.id]
             if isinstance(message, RemoveMessage):
-                self._by_id.pop(message.id or "", None)
-            elif isinstance(message, BaseMessage):
-                if message.id is None:
-                    self._anonymous.append((len(self._order), message))
-                    self._order.append("")
-                    continue
-                if message.id not in self._by_id:
-                    self._order.append(message.id)
-                self._by_id[message.id] = message
-
-    @property
-    def messages(self) -> list[BaseMessage]:
-        anonymous = dict(self._anonymous)
-        ordered: list[BaseMessage] = []
-        for position, message_id in enumerate(self._order):
-            message = anonymous.get(position) if not message_id else self._by_id.get(message_id)
-            if message is not None:
-                ordered.append(message)
-        return ordered
+                self.messages = [m for i, m in enumerate(self.messages) if i not in same]
+            elif same:
+                self.messages[same[0]] = message
+            else:
+                self.messages.append(message)
 
 
 def _steps(messages: list[BaseMessage]) -> list[ToolStep]:

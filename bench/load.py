@@ -69,8 +69,7 @@ from sqlalchemy import Engine, create_engine, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import NullPool
 
-from bench.audit import Check as AuditCheck
-from bench.audit import Exchange, Expect, audit_run
+from bench.audit import Check, Exchange, Expect, audit_run
 from bench.audit import Store as AuditStore
 from bench.same_thread import make_same_plans, no_lost_edit, run_same_thread
 from bench.server import (
@@ -133,18 +132,6 @@ class Baseline:
 
     stock: dict[int, int]
     last_order_id: int
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str = ""
-
-    def line(self) -> str:
-        return f"  {'OK    ' if self.ok else 'FAILED'} {self.name}" + (
-            f": {self.detail}" if self.detail else ""
-        )
 
 
 # --- the scenario ---------------------------------------------------------------------
@@ -490,7 +477,7 @@ class Run:
     load_checks: list[Check]
     same: list[Exchange]
     same_wall_s: float
-    checks: list[AuditCheck]
+    checks: list[Check]
     load_average: float  # the machine's 1-minute load average during the load phase
     database_connections: tuple[int | None, int | None]  # idle, and the load phase's peak
 

@@ -30,6 +30,8 @@ import filelock
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy import exc as sa_exc
 
+from config import Settings
+
 BUCKETS = 1024  # lock files per SQLite database; two threads share one 1 time in 1,024
 _NAMESPACE = "orderdesk.thread:"
 
@@ -60,6 +62,13 @@ class ThreadLocks:
                 pool_timeout=wait_s,
                 pool_pre_ping=True,
             )
+
+    @classmethod
+    def from_settings(cls, engine: Engine, settings: Settings) -> ThreadLocks:
+        """THREAD_LOCK_WAIT_S to wait; MAX_CONCURRENT_TURNS lock connections."""
+        return cls(
+            engine, wait_s=settings.thread_lock_wait_s, pool_size=settings.max_concurrent_turns
+        )
 
     @contextmanager
     def hold(self, thread_id: str) -> Iterator[None]:

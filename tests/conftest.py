@@ -94,14 +94,20 @@ def embedded_postgres() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def pg_url(pg_server_url: str) -> Iterator[str]:
     """A database of the suite's own on that server, dropped when the suite ends."""
-    name = f"orderdesk_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(pg_server_url, prefix="orderdesk_test") as url:
         upgrade(url)
         yield url
+
+
+@contextmanager
+def scratch_database(server_url: str, *, prefix: str = "orderdesk_scratch") -> Iterator[str]:
+    """A new, empty PostgreSQL database on `server_url`'s server, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -47,6 +48,15 @@ def persistent_desk(engine: Engine, path: Path, embedder: MiniLMEmbeddingFunctio
         memory=open_memory_store(client, embedder=embedder),
         provider="offline",
     ).desk
+
+
+def refused_store(embedder: MiniLMEmbeddingFunction) -> tuple[Any, MemoryStore]:
+    """A memory store whose collection is gone: every read and write on it fails in Chroma."""
+    client = create_chroma_client(load_settings(), ephemeral=True)
+    name = f"gone_{uuid.uuid4().hex[:8]}"
+    store = open_memory_store(client, embedder=embedder, name=name)
+    client.delete_collection(name)
+    return client, store
 
 
 @pytest.fixture
@@ -181,10 +191,7 @@ def test_one_customers_memories_never_reach_another_customers_turn(
 def test_a_broken_memory_store_never_breaks_a_turn(
     seeded_engine: Engine, thread: Thread, embedder: MiniLMEmbeddingFunction
 ) -> None:
-    client = create_chroma_client(load_settings(), ephemeral=True)
-    name = f"gone_{uuid.uuid4().hex[:8]}"
-    broken = open_memory_store(client, embedder=embedder, name=name)
-    client.delete_collection(name)  # every read and write on it now fails in Chroma
+    _, broken = refused_store(embedder)
     desk = open_desk(seeded_engine, memory=broken, embedder=embedder)
     try:
         t = thread()
@@ -240,10 +247,7 @@ def test_a_cancelled_orders_summary_says_so_before_the_next_turn(
 def test_a_summary_chroma_refused_stays_in_the_outbox_until_it_is_back(
     seeded_engine: Engine, thread: Thread, embedder: MiniLMEmbeddingFunction
 ) -> None:
-    client = create_chroma_client(load_settings(), ephemeral=True)
-    name = f"away_{uuid.uuid4().hex[:8]}"
-    away = open_memory_store(client, embedder=embedder, name=name)
-    client.delete_collection(name)
+    client, away = refused_store(embedder)
     desk = open_desk(seeded_engine, memory=away, embedder=embedder)
     try:
         t = thread()

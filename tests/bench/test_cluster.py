@@ -28,8 +28,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from bench.audit import Store, audit_run
@@ -37,6 +36,7 @@ from bench.load import audit, limit_stock, make_plans, run_conversations
 from bench.same_thread import make_same_plans, no_lost_edit, run_same_thread
 from config import load_settings
 from rag.chroma import create_chroma_client
+from tests.conftest import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "cluster-test-key-0123456789"
@@ -47,16 +47,8 @@ STOP_TIMEOUT_S = 30
 @pytest.fixture
 def scratch_url(pg_server_url: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database of this test's own, dropped afterwards."""
-    name = f"cluster_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(pg_server_url, prefix="cluster") as url:
+        yield url
 
 
 def free_ports(count: int) -> int:

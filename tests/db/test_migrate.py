@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -45,6 +44,7 @@ from db.migrate import (
 )
 from db.models import Base, Draft, DraftStatus, Order
 from tests.agents.conftest import open_desk
+from tests.conftest import scratch_database
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FACTS = json.loads((FIXTURES / "previous_release.json").read_text())
@@ -129,23 +129,10 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    with scratch_database(request.getfixturevalue("pg_server_url")) as url:
+    with scratch_database(
+        request.getfixturevalue("pg_server_url"), prefix="orderdesk_migrate"
+    ) as url:
         yield url
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database on `server_url`'s server, dropped afterwards."""
-    name = f"orderdesk_migrate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
@@ -319,7 +306,9 @@ def previous_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         return
     if shutil.which("psql") is None:
         pytest.skip("psql is not installed: cannot restore the PostgreSQL fixture")
-    with scratch_database(request.getfixturevalue("pg_server_url")) as url:
+    with scratch_database(
+        request.getfixturevalue("pg_server_url"), prefix="orderdesk_migrate"
+    ) as url:
         libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         subprocess.run(
             ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", libpq, "-f", "-"],
