@@ -34,10 +34,6 @@ from config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-_lock = threading.Lock()
-_client: ClientAPI | None = None
-
-
 def chroma_mode(settings: Settings) -> str:
     """`http` when a Chroma server is configured, else `persistent`."""
     return "http" if settings.chroma_host else "persistent"
