@@ -34,6 +34,7 @@ from config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+
 def chroma_mode(settings: Settings) -> str:
     """`http` when a Chroma server is configured, else `persistent`."""
     return "http" if settings.chroma_host else "persistent"
