@@ -209,10 +209,15 @@ class ThreadOwner(Base):
     """
 
     __tablename__ = "thread_owners"
+    __table_args__ = (Index("ix_thread_owners_owner_active", "owner", "last_active_at"),)
 
     thread_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     owner: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # For the owner's list of recent conversations: the first words of the first
+    # message, and when the last turn ran.
+    title: Mapped[str | None] = mapped_column(String(120))
+    last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class DraftLine(Base):
