@@ -46,6 +46,7 @@ from db.migrate import check_current
 from memory.outbox import OutboxRelay
 from memory.store import MemoryStore, open_memory_store, private_memory_store
 from memory.threads import close_checkpointer, open_checkpointer
+from orders.book import OrderBook
 from orders.catalog import list_products
 from orders.customers import CustomerIndex
 from rag.catalog_index import get_catalog_collection, sync_catalog
@@ -72,6 +73,7 @@ class Services:
     model: BaseChatModel
     checkpointer: Any
     desk: OrderDesk
+    orders: OrderBook  # what pages and routes read about orders, customers, products
     _release: ExitStack = field(repr=False)
 
     @property
@@ -173,6 +175,7 @@ def build_services(
         model=model,
         checkpointer=checkpointer,
         desk=desk,
+        orders=OrderBook(engine),
         _release=release,
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import ColumnElement, Select, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from db.models import MemoryOutbox, Order, OrderLine, OrderStatus, OutboxEvent, Product, utcnow
@@ -72,18 +72,41 @@ def list_orders(
     offset: int = 0,
 ) -> list[OrderView]:
     """Orders newest first, filtered by customer, status and creation time [since, until)."""
-    query = select(Order)
-    if customer_id is not None:
-        query = query.where(Order.customer_id == customer_id)
-    if status is not None:
-        query = query.where(Order.status == status)
-    if since is not None:
-        query = query.where(Order.created_at >= since)
-    if until is not None:
-        query = query.where(Order.created_at < until)
+    query = select(Order).where(*_filters(customer_id, status, since, until))
     query = query.order_by(Order.created_at.desc(), Order.order_id.desc())
     orders = session.scalars(_with_details(query.limit(max(0, limit)).offset(max(0, offset))))
     return [order_view(order) for order in orders]
+
+
+def count_orders(
+    *,
+    session: Session,
+    customer_id: str | None = None,
+    status: OrderStatus | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """How many orders `list_orders` with the same filters would page through."""
+    query = select(func.count()).select_from(Order)
+    return session.scalar(query.where(*_filters(customer_id, status, since, until))) or 0
+
+
+def _filters(
+    customer_id: str | None,
+    status: OrderStatus | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if customer_id is not None:
+        conditions.append(Order.customer_id == customer_id)
+    if status is not None:
+        conditions.append(Order.status == status)
+    if since is not None:
+        conditions.append(Order.created_at >= since)
+    if until is not None:
+        conditions.append(Order.created_at < until)
+    return conditions
 
 
 def recent_orders(*, session: Session, customer_id: str, n: int = 5) -> list[OrderView]:
