@@ -24,9 +24,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec
@@ -61,6 +64,7 @@ from agents.confirmation import (
     reject,
 )
 from agents.models import describe_model
+from agents.ownership import Conversation, claim_thread, conversations, touch_thread
 from agents.reading.text import clean
 from agents.tools import DRAFT_UNREAD, TOOLS, DeskContext, draft_json, memory_json
 from config import get_settings
@@ -73,7 +77,12 @@ from orders.drafts import latest_draft_for_thread, open_draft_for_thread
 from orders.errors import NoOpenDraft, OrderError
 from orders.history import cancel_order
 from orders.schemas import DraftView, OrderView
-from orders.threads import confirm_thread_draft, discard_thread_draft
+from orders.threads import (
+    confirm_thread_draft,
+    discard_thread_draft,
+    last_order_for_thread,
+    set_thread_quantities,
+)
 from rag.search import CatalogSearch
 
 log = logging.getLogger(__name__)
@@ -103,6 +112,8 @@ DATABASE_DOWN_REPLIES = {
     "in a moment (pressing Confirm again never orders a draft twice).",
     "reject": "Not cancelled: the order database could not be reached. Please try again "
     "in a moment.",
+    "set_quantities": "Not changed: the order database could not be reached. Please try "
+    "again in a moment.",
 }
 BUSY_REPLY = (
     "This conversation is busy with another request (a second tab, or the same message "
@@ -177,6 +188,7 @@ class ToolStep:
     name: str
     args: dict[str, Any]
     result: Any = None
+    call_id: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -201,11 +213,52 @@ class Turn:
             "pending": self.pending,
             "attention": list(self.attention),
             "busy": self.busy,
-            "tool_calls": [step.__dict__ for step in self.steps],
+            "tool_calls": [
+                {"name": step.name, "args": step.args, "result": step.result} for step in self.steps
+            ],
             "error": self.error,
             "customer_id": self.customer_id,
             "memories": [memory_json(memory) for memory in self.memories],
         }
+
+
+@dataclass(frozen=True)
+class ReplyText:
+    """A piece of the reply, as the model writes it (what the final reply will say,
+    unless the desk answers in its own words: `TurnDone.turn.reply` is the reply)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StepDone:
+    """A tool call of the turn, done, with its result."""
+
+    step: ToolStep
+
+
+@dataclass(frozen=True)
+class TurnDone:
+    """The turn, finished: the same Turn `chat()` returns."""
+
+    turn: Turn
+
+
+TurnEvent = ReplyText | StepDone | TurnDone
+
+# Where a streaming turn's events go: set, for its own thread, by `chat_stream`.
+_listener: ContextVar[Callable[[TurnEvent], None] | None] = ContextVar(
+    "turn_listener", default=None
+)
+
+
+@dataclass(frozen=True)
+class Said:
+    """One message of a conversation as the Chat page shows it, rebuilt from the thread."""
+
+    role: str  # "user" or "assistant"
+    text: str
+    steps: list[ToolStep] = field(default_factory=list)
 
 
 def load_prompt(path: Path | None = None) -> str:
@@ -261,8 +314,35 @@ class OrderDesk:
                 reply=f"That message is too long ({len(text):,} characters; the limit is "
                 f"{MAX_MESSAGE_CHARS:,}). Please send the order in smaller parts.",
             )
-        with self._one_turn(thread_id) as busy:
+        with self._one_turn(thread_id, text) as busy:
             return busy or self._run_turn(thread_id, text, user)
+
+    def chat_stream(
+        self, thread_id: str, message: str, *, user: str | None = None
+    ) -> Iterator[TurnEvent]:
+        """`chat()`, streamed: the reply's text as the model writes it (`ReplyText`), each
+        tool call when it is done (`StepDone`), and last the Turn (`TurnDone`).
+
+        The turn runs on a thread of its own, so a consumer that stops listening (a page
+        that reruns) never cuts a turn short: it finishes, and is in the thread's history.
+        """
+        events: queue.SimpleQueue[TurnEvent | BaseException] = queue.SimpleQueue()
+
+        def run() -> None:
+            _listener.set(events.put)
+            try:
+                events.put(TurnDone(self.chat(thread_id, message, user=user)))
+            except BaseException as error:  # noqa: BLE001 - re-raised in the consumer
+                events.put(error)
+
+        threading.Thread(target=run, name=f"turn-{thread_id}", daemon=True).start()
+        while True:
+            event = events.get()
+            if isinstance(event, BaseException):
+                raise event
+            yield event
+            if isinstance(event, TurnDone):
+                return
 
     @_database_down_is_a_turn
     def approve(self, thread_id: str, *, user: str | None = None) -> Turn:
@@ -342,6 +422,64 @@ class OrderDesk:
     def history(self, thread_id: str) -> list[BaseMessage]:
         state = self.agent.get_state(self._config(thread_id))
         return list(state.values.get("messages", [])) if state and state.values else []
+
+    def transcript(self, thread_id: str) -> list[Said]:
+        """The thread's conversation as it was shown: each user message, then one
+        assistant message with that turn's replies and tool steps (from the checkpointer,
+        so it survives a reload and any process can show it)."""
+        said: list[Said] = []
+        turn: list[BaseMessage] = []
+
+        def close_turn() -> None:
+            texts = [str(m.content) for m in turn if isinstance(m, AIMessage) and m.content]
+            if texts or turn:
+                said.append(Said("assistant", "\n\n".join(texts), _steps(turn)))
+
+        for message in self.history(thread_id):
+            if isinstance(message, HumanMessage):
+                if turn:
+                    close_turn()
+                    turn = []
+                said.append(Said("user", str(message.content)))
+            else:
+                turn.append(message)
+        if turn:
+            close_turn()
+        return said
+
+    def claim(self, thread_id: str, owner: str) -> bool:
+        """True if `owner` may use `thread_id` (theirs, or new and now theirs)."""
+        return claim_thread(self.engine, thread_id, owner)
+
+    def conversations(self, owner: str, *, limit: int = 20) -> list[Conversation]:
+        """`owner`'s recent conversations, newest first, each with its open draft."""
+        return conversations(self.engine, owner, limit=limit)
+
+    def last_order(self, thread_id: str) -> OrderView | None:
+        """The order the thread confirmed last, if any."""
+        with Session(self.engine) as session:
+            return last_order_for_thread(session=session, thread_id=thread_id)
+
+    @_database_down_is_a_turn
+    def set_quantities(
+        self, thread_id: str, quantities: dict[int, object], *, user: str | None = None
+    ) -> Turn:
+        """Quantities edited in the draft's table (product id -> whole units; 0 takes the
+        line off), all or none, under the thread's lock. A refusal changes nothing: it is
+        the Turn's `error` and reply. The Turn's draft is the draft as it now stands."""
+        with self._one_turn(thread_id) as busy:
+            if busy:
+                return busy
+            with Session(self.engine) as session:
+                try:
+                    set_thread_quantities(
+                        session=session, thread_id=thread_id, quantities=quantities
+                    )
+                    session.commit()
+                except OrderError as error:
+                    session.rollback()
+                    return self._turn(thread_id, [], reply=str(error), error=str(error))
+            return self._turn(thread_id, [], reply="")
 
     # --- turns --------------------------------------------------------------------------
 
@@ -532,9 +670,11 @@ class OrderDesk:
             self._invoke(thread_id, Command(resume=reject("The user did not confirm.")), user)
 
     @contextmanager
-    def _one_turn(self, thread_id: str) -> Iterator[Turn | None]:
+    def _one_turn(self, thread_id: str, message: str | None = None) -> Iterator[Turn | None]:
         """Hold the thread's lock for the body, which gets None; or, when another turn of
-        the thread (in any process) holds it past the wait, a busy Turn and no lock."""
+        the thread (in any process) holds it past the wait, a busy Turn and no lock.
+        A body that ran counts as the thread's latest activity (`message` its title, if it
+        has none yet)."""
         with ExitStack() as held:
             try:
                 held.enter_context(self._locks.hold(thread_id))
@@ -548,6 +688,7 @@ class OrderDesk:
                 )
                 return
             yield None
+            touch_thread(self.engine, thread_id, message)
 
     def _prompt_with_draft(self) -> Any:
         desk = self
@@ -599,6 +740,7 @@ class _Produced:
         self.thread_id = thread_id
         self.interrupted = False
         self.messages: list[BaseMessage] = []
+        self._streamed_from: str | None = None  # the message whose text was streamed last
 
     def run(self, agent: Any, payload: Any, config: dict[str, Any], context: Any) -> None:
         self.interrupted = False
@@ -606,17 +748,52 @@ class _Produced:
         # reply or at the approval interrupt), not after every step - a third of a turn's
         # CPU. A process dying mid-run loses that run's messages (its user got no reply);
         # what its tools committed stands, and a repeated confirmation is idempotent.
+        # A streaming turn (`chat_stream`) also asks for the model's message chunks, and
+        # hands them and each finished tool call to its listener as they come.
+        listener = _listener.get()
+        modes = ["updates", "messages"] if listener else ["updates"]
         stream = agent.stream(
-            payload, config, context=context, stream_mode="updates", durability="exit"
+            payload, config, context=context, stream_mode=modes, durability="exit"
         )
-        for update in stream:
-            if "__interrupt__" in update:
+        for mode, data in stream:
+            if mode == "messages":
+                if listener is not None:
+                    self._stream_text(listener, *data)
+                continue
+            if "__interrupt__" in data:
                 self.interrupted = True
-            for node_update in update.values():
+            for node_update in data.values():
                 if isinstance(node_update, dict):
-                    self._add(node_update.get("messages") or [])
+                    added = self._add(node_update.get("messages") or [])
+                    if listener is not None:
+                        self._stream_steps(listener, added)
 
-    def _add(self, messages: Any) -> None:
+    def _stream_text(
+        self, listener: Callable[[TurnEvent], None], chunk: Any, metadata: dict[str, Any]
+    ) -> None:
+        if metadata.get("langgraph_node") != "model" or not isinstance(chunk, AIMessage):
+            return
+        text = chunk.text
+        if not text:
+            return
+        if self._streamed_from not in (None, chunk.id):
+            listener(ReplyText("\n\n"))  # a second reply of the turn: as `Turn.reply` joins
+        self._streamed_from = chunk.id
+        listener(ReplyText(text))
+
+    def _stream_steps(self, listener: Callable[[TurnEvent], None], added: list[Any]) -> None:
+        for message in added:
+            if isinstance(message, ToolMessage):
+                step = next(
+                    (s for s in _steps(self.messages) if s.call_id == message.tool_call_id),
+                    None,
+                )
+                if step is not None:
+                    listener(StepDone(step))
+
+    def _add(self, messages: Any) -> list[BaseMessage]:
+        """Take in a node's messages; the ones new to this turn are returned."""
+        added: list[BaseMessage] = []
         for message in messages if isinstance(messages, list) else [messages]:
             if not isinstance(message, BaseMessage):
                 continue
@@ -627,6 +804,8 @@ class _Produced:
                 self.messages[same[0]] = message
             else:
                 self.messages.append(message)
+                added.append(message)
+        return added
 
 
 def _steps(messages: list[BaseMessage]) -> list[ToolStep]:
@@ -636,9 +815,12 @@ def _steps(messages: list[BaseMessage]) -> list[ToolStep]:
     for message in messages:
         if isinstance(message, AIMessage):
             for call in message.tool_calls:
-                steps[call["id"]] = ToolStep(call["name"], dict(call["args"]))
+                steps[call["id"]] = ToolStep(call["name"], dict(call["args"]), call_id=call["id"])
         elif isinstance(message, ToolMessage):
-            step = steps.setdefault(message.tool_call_id, ToolStep(message.name or "tool", {}))
+            step = steps.setdefault(
+                message.tool_call_id,
+                ToolStep(message.name or "tool", {}, call_id=message.tool_call_id),
+            )
             step.result = _parse(message.content)
     return list(steps.values())
 

@@ -9,12 +9,14 @@ thread through the draft they were confirmed from (`orders.draft_id` → `drafts
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Draft, Order
 from orders.confirm import confirm_draft
-from orders.drafts import discard_draft, open_draft_for_thread
+from orders.drafts import discard_draft, open_draft_for_thread, remove_line, set_line
 from orders.errors import NoOpenDraft
 from orders.history import order_status
 from orders.schemas import DraftView, OrderView
@@ -48,6 +50,25 @@ def discard_thread_draft(*, session: Session, thread_id: str) -> DraftView:
     if draft is None:
         raise NoOpenDraft("There is no open draft to cancel.")
     return discard_draft(session=session, draft_id=draft.draft_id)
+
+
+def set_thread_quantities(
+    *, session: Session, thread_id: str, quantities: Mapping[int, object]
+) -> DraftView:
+    """Quantities edited in the draft's table: product id -> whole units, 0 takes the line
+    off. All or none: the first refusal (not a whole number, over the limit, not on the
+    draft) raises its OrderError and the caller rolls back; the caller commits."""
+    draft = open_draft_for_thread(session=session, thread_id=thread_id)
+    if draft is None:
+        raise NoOpenDraft("There is no open draft to change.")
+    for product_id, quantity in quantities.items():
+        if not isinstance(quantity, bool) and quantity == 0:
+            draft = remove_line(session=session, draft_id=draft.draft_id, product_id=product_id)
+        else:
+            draft = set_line(
+                session=session, draft_id=draft.draft_id, product_id=product_id, quantity=quantity
+            )
+    return draft
 
 
 def last_order_for_thread(*, session: Session, thread_id: str) -> OrderView | None:

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import streamlit as st
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from bootstrap import Services
+from ui.format import money
 from ui.resources import chroma, services
 
-
-def money(value: Decimal | float | int) -> str:
-    return f"${float(value):,.2f}"
+__all__ = ["money"]  # the one money format, re-exported for the pages
 
 
 def database_ok() -> tuple[bool, str]:
-    try:
-        with services_or_stop().engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True, "database up"
-    except SQLAlchemyError as error:
-        return False, f"database down: {str(getattr(error, 'orig', error)).strip()[:120]}"
+    return services_or_stop().orders.ping()
 
 
 def chroma_ok() -> tuple[bool, str]:

@@ -73,9 +73,25 @@ def _line(line: dict[str, Any]) -> str:
     return text
 
 
+def _flag(line: dict[str, Any]) -> str | None:
+    """Why a line cannot be sold as it stands, naming it; None when it can."""
+    if line["status"] == "short_stock":
+        return f"⚠ {line['product_name']}: only {line['available']} in stock."
+    if line["status"] == "discontinued":
+        return f"⚠ {line['product_name']}: discontinued, cannot be sold."
+    return None
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
 def draft_reply(
     result: dict[str, Any] | None, notes: list[str], ignored: list[str] | None = None
 ) -> str:
+    """What the turn did to the draft, in one line, then what needs attention: the draft's
+    lines themselves are shown by the draft's table (a list here would go stale after an
+    edit there), except the ones that cannot be sold, which are named with their reason."""
     if not result or "error" in result:
         error = (result or {}).get("error", "the draft could not be changed")
         return "\n".join([f"I couldn't change the draft: {error}", *notes])
@@ -85,10 +101,17 @@ def draft_reply(
         if draft.get("customer_id")
         else "a customer not named yet"
     )
-    parts = [f"Draft order for {who}:"]
-    parts += [_line(line) for line in draft["lines"]] or ["- (no lines yet)"]
-    parts.append(f"Total: {money(draft['total'])}")
-    parts += notes
+    flags = [flag for flag in map(_flag, draft["lines"]) if flag]
+    open_items = len(draft.get("open_items") or [])
+    summary = (
+        f"Draft for {who}: {_count(len(draft['lines']), 'line')}, total {money(draft['total'])}"
+        if draft["lines"]
+        else f"Draft for {who}: no lines yet"
+    )
+    if flags or open_items:
+        attention = len(flags) + open_items
+        summary += f" — {attention} need{'s' if attention == 1 else ''} attention"
+    parts = [summary + ".", *flags, *notes]
     skipped = ignored_note(ignored or [])
     if skipped:
         parts.append(skipped)
