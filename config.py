@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -139,6 +140,10 @@ class Settings(BaseSettings):
     # Demo mode: the API runs without keys (only with API_KEYS empty, on a loopback host).
     api_auth_disabled: bool = False
 
+    # Streamlit UI: who may open the Admin pages (Memory, Prompt lab) and re-index the
+    # catalog when sign-in is configured; in demo mode (no sign-in) everyone may.
+    admin_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     # Orders and operations
     max_line_quantity: int = Field(default=10_000, ge=1, le=1_000_000)
     demo_catalog: Literal["northwind", "superstore"] = "northwind"
@@ -163,7 +168,7 @@ class Settings(BaseSettings):
         # `FOO=` in a .env file means "not set", not "set to the empty string".
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "admin_emails", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
@@ -176,6 +181,14 @@ class Settings(BaseSettings):
         if any(len(key.get_secret_value()) < 16 for key in keys):
             raise ValueError("every key must be at least 16 characters long")
         return keys
+
+    @field_validator("admin_emails")
+    @classmethod
+    def _emails(cls, emails: list[str]) -> list[str]:
+        bad = [email for email in emails if not re.fullmatch(r"[^@\s]+@[^@\s]+", email)]
+        if bad:
+            raise ValueError(f"not an e-mail address: {', '.join(bad)}")
+        return [email.lower() for email in emails]
 
     @field_validator("log_level", mode="before")
     @classmethod

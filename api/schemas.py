@@ -230,6 +230,7 @@ class OrderOut(BaseModel):
 
 class OrderPage(BaseModel):
     orders: list[OrderOut]
+    total: int = Field(description="How many orders match the filters, on every page")
     limit: int
     offset: int
     next_offset: int | None = Field(description="Offset of the next page; null on the last")

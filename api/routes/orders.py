@@ -1,57 +1,62 @@
 """GET /api/orders, /orders/{id}; POST /orders/{id}/cancel: committed orders for other systems.
 
-Routes call the order domain's functions in a session of their own and render; domain
-refusals (not found, not yours, already cancelled) map to statuses in `api.errors`.
+Routes read through the order book (`orders.book.OrderBook`, the one the services built)
+and cancel through the desk, then render; domain refusals (not found, not yours, already
+cancelled) map to statuses in `api.errors`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import DeskDep
+from api.deps import DeskDep, ServicesDep
 from api.errors import ORDER_ERRORS
 from api.render import order_out
 from api.schemas import CancelIn, OrderFilters, OrderOut, OrderPage
-from db.models import OrderStatus
-from orders.history import list_orders, order_status
+from orders.book import OrderBook
 
 MAX_ORDER_ID = 2**31 - 1  # orders.order_id is a 32-bit integer on PostgreSQL
 
 OrderId = Annotated[int, Path(ge=1, le=MAX_ORDER_ID, description="Order number")]
 
+
+def order_book(desk: DeskDep, services: ServicesDep) -> OrderBook:
+    """The services' order book; one over the desk's engine beside an injected desk."""
+    return services.orders if services is not None else OrderBook(desk.engine)
+
+
+BookDep = Annotated[OrderBook, Depends(order_book)]
+
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
 @router.get("", response_model=OrderPage)
-def get_orders(desk: DeskDep, filters: Annotated[OrderFilters, Query()]) -> OrderPage:
-    """Orders newest first, filtered by customer, status and creation time [since, until)."""
-    with Session(desk.engine) as session:
-        views = list_orders(
-            session=session,
-            customer_id=filters.customer_id,
-            status=OrderStatus(filters.status) if filters.status else None,
-            since=filters.since,
-            until=filters.until,
-            limit=filters.limit,
-            offset=filters.offset,
-        )
-    limit, offset = filters.limit, filters.offset
+def get_orders(book: BookDep, filters: Annotated[OrderFilters, Query()]) -> OrderPage:
+    """Orders newest first, filtered by customer, status and creation time [since, until),
+    with how many match in all."""
+    page = book.orders(
+        customer_id=filters.customer_id,
+        status=filters.status,
+        since=filters.since,
+        until=filters.until,
+        limit=filters.limit,
+        offset=filters.offset,
+    )
     return OrderPage(
-        orders=[order_out(view) for view in views],
-        limit=limit,
-        offset=offset,
-        next_offset=offset + limit if len(views) == limit else None,
+        orders=[order_out(view) for view in page.orders],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_offset=page.next_offset,
     )
 
 
 @router.get("/{order_id}", response_model=OrderOut, responses=ORDER_ERRORS)
-def get_order(desk: DeskDep, order_id: OrderId) -> OrderOut:
+def get_order(book: BookDep, order_id: OrderId) -> OrderOut:
     """One order with its lines."""
-    with Session(desk.engine) as session:
-        return order_out(order_status(session=session, order_id=order_id))
+    return order_out(book.order(order_id))
 
 
 @router.post("/{order_id}/cancel", response_model=OrderOut, responses=ORDER_ERRORS)
