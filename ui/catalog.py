@@ -1,18 +1,27 @@
-"""Catalog page: search as the agent does (with scores), stock and prices, re-index."""
+"""Catalog page: search as the agent does, products by category and stock, re-index.
+
+The search's scores (score, spelling, meaning) are for people tuning search, behind a
+"details" toggle; re-indexing is for admins (ui/access.py). Products come from the order
+book (`services.orders`): the page only renders.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
-from sqlalchemy.orm import Session
+from typing import Any
 
-from orders.catalog import list_products
+import streamlit as st
+
+from ui.access import is_admin
 from ui.common import desk_or_stop, services_or_stop, sidebar
+from ui.format import MONEY_COLUMN
 
 
 def search_box() -> None:
-    query = st.text_input(
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    query = left.text_input(
         "Search the catalog", placeholder="cajun seasoning, mozarella, gummy bears…"
     )
+    details = right.toggle("Details", help="Show the search's scores: overall, spelling, meaning")
     if not query:
         return
     result = desk_or_stop().catalog.search(query, k=8)
@@ -22,29 +31,34 @@ def search_box() -> None:
         st.info("Nothing matches well; the agent would ask rather than guess. Closest:")
     elif result.ambiguous:
         st.info("Ambiguous: the agent would ask which one.")
-    st.dataframe(
-        [
-            {
-                "id": c.product_id,
-                "product": c.name,
+    rows: list[dict[str, Any]] = []
+    for c in result.candidates:
+        row: dict[str, Any] = {"id": c.product_id, "product": c.name}
+        if details:
+            row |= {
                 "score": round(c.score, 3),
                 "spelling": round(c.lexical, 3),
                 "meaning": round(c.meaning, 3),
-                "price": float(c.unit_price),
-                "in stock": c.units_in_stock,
-                "discontinued": c.discontinued,
             }
-            for c in result.candidates
-        ],
+        row |= {
+            "price": float(c.unit_price),
+            "in stock": c.units_in_stock,
+            "discontinued": c.discontinued,
+        }
+        rows.append(row)
+    st.dataframe(
+        rows,
         hide_index=True,
-        column_config={"price": st.column_config.NumberColumn(format="$%.2f")},
+        column_config={"price": st.column_config.NumberColumn(format=MONEY_COLUMN)},
     )
 
 
 def reindex() -> None:
     from rag.catalog_index import get_catalog_collection, sync_catalog
 
-    if not st.button("Re-index catalog"):
+    if not is_admin() or not st.button(
+        "Re-index catalog", help="Embed new or changed products so search sees them (admins)"
+    ):
         return
     bar = st.progress(0.0, text="Comparing the catalog with the index…")
 
@@ -74,12 +88,19 @@ def reindex() -> None:
 
 
 def stock_table() -> None:
-    with Session(services_or_stop().engine) as session:
-        products = list_products(session=session)
-    if not products:
+    book = services_or_stop().orders
+    categories = book.categories()
+    if not categories:
         st.warning("The catalog is empty. Load the demo data with `python -m db.seed`.")
         return
-    st.subheader(f"{len(products)} products")
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    category = left.selectbox(
+        "Category", [None, *categories], format_func=lambda c: "All categories" if c is None else c
+    )
+    in_stock = right.toggle("In stock only", help="In stock and not discontinued: can be ordered")
+    products = book.products(category=category, in_stock_only=in_stock)
+    every = category is None and not in_stock
+    st.subheader(f"{len(products)} products" if every else f"{len(products)} products shown")
     st.dataframe(
         [
             {
@@ -95,7 +116,7 @@ def stock_table() -> None:
             for p in products
         ],
         hide_index=True,
-        column_config={"unit price": st.column_config.NumberColumn(format="$%.2f")},
+        column_config={"unit price": st.column_config.NumberColumn(format=MONEY_COLUMN)},
     )
 
 

@@ -1,4 +1,4 @@
-"""Prompt lab: edit the system prompt, save versions, score them on an evaluation set.
+"""Prompt lab (admins): edit the system prompt, save versions, score them on an evaluation set.
 
 Prompt versions are files under agents/prompts/ (system.md is the one in use). Runs use
 the evaluation runner on its own private store, so they never touch live orders.
@@ -13,6 +13,7 @@ import streamlit as st
 
 from agents.desk import PROMPTS_DIR
 from config import PROJECT_ROOT
+from ui.access import require_admin
 from ui.common import services_or_stop, sidebar
 from ui.resources import settings
 
@@ -102,6 +103,7 @@ def compare() -> None:
     )
 
 
+require_admin()
 st.title("Prompt lab")
 editor()
 run()

@@ -206,13 +206,14 @@ def test_orders_page_shows_the_history(seeded: str) -> None:
     at = app()
     at.switch_page("ui/orders.py").run()
     assert len(at.dataframe[0].value) == 50  # first page of 830
-    assert any("Orders per day" in h.value for h in at.subheader)
+    assert any("Orders per month" in h.value for h in at.subheader)
 
 
 def test_catalog_search_shows_scores(seeded: str) -> None:
     at = app()
     at.switch_page("ui/catalog.py").run()
     at.text_input[0].set_value("mozarella").run()
+    next(t for t in at.toggle if t.label == "Details").set_value(True).run()  # scores on
     results = at.dataframe[0].value
     assert results["product"].iloc[0] == "Mozzarella di Giovanni"
     assert 0 < results["score"].iloc[0] <= 1
@@ -249,6 +250,7 @@ def test_memory_page_adds_and_deletes(seeded: str) -> None:
     deletes = [b for b in at.button if b.label == "Delete"]
     assert deletes
     deletes[0].click().run()
+    next(b for b in at.button if b.label == "Yes, delete it").click().run()  # the dialog
     assert not any("Always wants the 1 kg packs" in m.value for m in at.markdown)
 
 
