@@ -6,6 +6,11 @@ message and the tool results since - and
 answers with the next step: tool calls (find_customer, search_catalog, draft_order,
 update_draft, confirm_order, ...) or the reply text. Every call recomputes its plan from
 the messages, so it keeps no state of its own and a thread can resume in any process.
+
+It streams like a hosted model: `respond()` decides the whole answer, and `_stream` hands
+it out as chunks (the text word by word, each tool call as a tool-call chunk), so a
+streamed answer adds up to exactly what `invoke` returns. Both report usage: the
+whitespace-separated words the call read and wrote (see `_usage`).
 """
 
 from __future__ import annotations
@@ -14,14 +19,24 @@ import copy
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, PrivateAttr
 from rapidfuzz import fuzz, process
 
@@ -101,6 +116,7 @@ class OfflineOrderModel(BaseChatModel):
     customers: Any = None  # orders.customers.CustomerIndex, to spot the customer in a message
     product_names: Any = None  # the catalog's product names, for numbers inside names
     max_line_quantity: int | None = None
+    stop: list[str] | None = None  # default stop sequences, as a call's `stop` argument
     # A turn calls the model several times on the same message: read it once.
     _readings: dict[tuple[str, bool], Reading] = PrivateAttr(default_factory=dict)
     _found: dict[str, Any] = PrivateAttr(default_factory=dict)
@@ -124,7 +140,43 @@ class OfflineOrderModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
+        return ChatResult(generations=[ChatGeneration(message=self._answer(messages, stop))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        # BaseChatModel.stream() reports each chunk to the callbacks itself and passes no
+        # run_manager; a caller that does pass one (the v2 event bridge) gets them here.
+        for chunk in _chunks(self._answer(messages, stop)):
+            if run_manager:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        # Reading is CPU work (fuzzy matching): off the event loop, as _agenerate does.
+        answer = await run_in_executor(None, self._answer, messages, stop)
+        for chunk in _chunks(answer):
+            if run_manager:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    def _answer(self, messages: list[BaseMessage], stop: list[str] | None) -> AIMessage:
+        """`respond()`, cut at the first stop sequence, with its usage and model name."""
+        answer = self.respond(messages)
+        answer.content = _cut_at_stop(str(answer.content), stop or self.stop or [])
+        answer.usage_metadata = _usage(messages, answer)
+        answer.response_metadata["model_name"] = self.model_name
+        return answer
 
     # --- reading the conversation ---------------------------------------------------
 
@@ -788,6 +840,60 @@ class OfflineOrderModel(BaseChatModel):
                 if match is not None:
                     found[match.customer_id] = match
         return next(iter(found.values())) if len(found) == 1 else None
+
+
+# --- streaming and usage --------------------------------------------------------------
+
+
+def _chunks(answer: AIMessage) -> Iterator[ChatGenerationChunk]:
+    """The answer as a stream that adds up to it: the text word by word (each word with the
+    whitespace after it), then one chunk per tool call (its arguments as a JSON string).
+    Every chunk has the answer's id; the first carries its additional_kwargs (merged once,
+    never concatenated), the last its usage and model name and `chunk_position="last"`."""
+    calls = [
+        [tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)]
+        for i, c in enumerate(answer.tool_calls)
+    ]
+    pieces: list[dict[str, Any]] = [{"content": w} for w in _words_of(str(answer.content))]
+    pieces += [{"content": "", "tool_call_chunks": chunk} for chunk in calls]
+    pieces = pieces or [{"content": ""}]
+    pieces[0]["additional_kwargs"] = dict(answer.additional_kwargs)
+    pieces[-1].update(
+        usage_metadata=answer.usage_metadata,
+        response_metadata=dict(answer.response_metadata),
+        chunk_position="last",
+    )
+    for piece in pieces:
+        yield ChatGenerationChunk(message=AIMessageChunk(id=answer.id, **piece))
+
+
+def _words_of(text: str) -> list[str]:
+    """The text as words, each with the whitespace after it; joined, they are the text."""
+    return re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
+
+
+def _cut_at_stop(text: str, stop: list[str]) -> str:
+    """The text up to (without) the first of the stop sequences it contains."""
+    found = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return text[: min(found)] if found else text
+
+
+def _usage(messages: list[BaseMessage], answer: AIMessage) -> UsageMetadata:
+    """What the call read and wrote, in whitespace-separated words: the model has no
+    tokenizer. Input: the text of every message given (system prompt, user, tool results,
+    earlier answers) and the JSON of the tool calls those answers made; output: the same of
+    the answer. Deterministic, and the same for `invoke` and `stream`."""
+    read = sum(_word_count(m) for m in messages)
+    wrote = _word_count(answer)
+    return UsageMetadata(input_tokens=read, output_tokens=wrote, total_tokens=read + wrote)
+
+
+def _word_count(message: BaseMessage) -> int:
+    calls = message.tool_calls if isinstance(message, AIMessage) else []
+    said = [message.text] + [
+        json.dumps({"name": c["name"], "args": c["args"]}, default=str) for c in calls
+    ]
+    return len(" ".join(said).split())
 
 
 # --- helpers ------------------------------------------------------------------------------
