@@ -35,6 +35,7 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from agents.desk import OrderDesk, load_prompt
@@ -42,7 +43,7 @@ from agents.models import build_chat_model
 from config import Settings
 from db.engine import create_db_engine
 from db.locks import ThreadLocks
-from db.migrate import check_current
+from db.migrate import MigrationError, check_current
 from memory.outbox import OutboxRelay
 from memory.store import MemoryStore, open_memory_store, private_memory_store
 from memory.threads import close_checkpointer, open_checkpointer
@@ -246,3 +247,44 @@ def _default_memory(
     except Exception as error:  # noqa: BLE001 - the desk works without memory, and says so
         log.warning("customer memory unavailable (Chroma down?): %s", error)
         return None
+
+
+# --- start-up checks and outages, for the programs that serve -------------------------
+
+# What the domain's calls raise while the database is down or refuses connections: the
+# HTTP API answers these with a 503 (api/errors.py) without knowing SQLAlchemy.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError,)
+
+
+def database_problem(settings: Settings, *, schema: bool = True) -> str | None:
+    """Why a process must not start on DATABASE_URL, in one line that says what to do;
+    None when the database answers and (with `schema`) holds the schema this code needs.
+
+    `schema=False` only connects: a launcher's check before it migrates.
+    """
+    try:
+        engine = create_db_engine(settings)
+    except OSError as error:  # e.g. a SQLite directory that cannot be made
+        return _unavailable(settings, error)
+    try:
+        if schema:
+            check_current(engine)  # SchemaNotCurrent names the command that fixes it
+        else:
+            with engine.connect():
+                pass
+    except MigrationError as error:
+        return str(error)
+    except (DBAPIError, OSError) as error:
+        return _unavailable(settings, error)
+    finally:
+        engine.dispose()
+    return None
+
+
+def _unavailable(settings: Settings, error: BaseException) -> str:
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    reason = lines[0] if lines else type(error).__name__
+    return (
+        f"the database {settings.database_url_safe} cannot be used ({reason}): start it, "
+        "or set DATABASE_URL to one that runs"
+    )

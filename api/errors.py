@@ -15,11 +15,11 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.schemas import BusyOut, ErrorOut, FieldErrorOut, TurnOut
+from bootstrap import DATABASE_UNAVAILABLE
 from orders import errors
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,8 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.OrderError, _order_error)
     app.add_exception_handler(ConversationBusy, _busy)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(OperationalError, _database_down)
+    for outage in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(outage, _database_down)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -2,8 +2,10 @@
 limit over one `OrderDesk`, built at start-up with everything else by the composition root
 (`bootstrap.build_services`) unless a caller (a test) injects its own.
 
-`served_app()` is the app `uvicorn api:app` serves: it checks the API's settings first,
-so a start without keys is one clear line and exit status 2, not a traceback.
+`served_app()` is the app `uvicorn api:app` serves: it checks the settings, the keys, the
+database and its schema first, so a start that cannot work is one line on stderr saying
+what to fix and exit status 2, not a traceback. `preflight()` is the same check before
+the schema exists (`./scripts/api` runs it before it migrates).
 """
 
 from __future__ import annotations
@@ -13,20 +15,18 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
+from typing import NoReturn
 
 from chromadb.api import ClientAPI
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import exc as sa_exc
 
 from agents.desk import OrderDesk
 from api.deps import check_auth, key_ring, require_key
 from api.errors import COMMON_ERRORS, MAX_BODY_BYTES, BodyLimit, add_error_handlers
 from api.routes import chat, health, orders, search
-from bootstrap import Services, build_services
-from config import ConfigError, Settings, configure_logging, get_settings
-from db.engine import create_db_engine
-from db.migrate import MigrationError, check_current
+from bootstrap import Services, build_services, database_problem
+from config import ConfigError, configure_logging, get_settings
 from rag.chroma import ChromaConnection
 
 log = logging.getLogger(__name__)
@@ -95,29 +95,49 @@ def create_app(desk: OrderDesk | None = None, *, chroma: ClientAPI | None = None
 
 @cache
 def served_app() -> FastAPI:
-    """The app of `uvicorn api:app`, after the settings it cannot run without are checked.
+    """The app of `uvicorn api:app`, once everything it cannot run without is checked.
 
-    The lifespan would refuse them too, but only inside uvicorn's 30-line traceback.
+    The lifespan would refuse the same things, but only inside uvicorn's 30-line traceback.
+    """
+    problem = startup_problem()
+    if problem is not None:
+        refuse_to_start(problem)
+    return create_app()
+
+
+def preflight() -> None:
+    """The launcher's check before it migrates: settings, keys and a database that answers
+    (not its schema: migrating comes next). Prints `API_HOST API_PORT` for the launcher, or
+    refuses like `served_app`."""
+    problem = startup_problem(schema=False)
+    if problem is not None:
+        refuse_to_start(problem)
+    settings = get_settings()
+    print(settings.api_host, settings.api_port)
+
+
+def startup_problem(*, schema: bool = True) -> str | None:
+    """What keeps the API from starting, in one line that says what to do (None: nothing).
+
+    In order: the settings (ConfigError), the API keys (`check_auth`), then the database
+    (`bootstrap.database_problem`: reachable and, with `schema`, current).
     """
     try:
         settings = get_settings()
         check_auth(settings)
-        _check_schema(settings)
-    except (ConfigError, MigrationError) as error:
-        # Logging is not configured yet, and this is the one line the operator must see.
-        print(f"Order Desk API not started: {error}", file=sys.stderr)
-        raise SystemExit(EXIT_CONFIG) from None
-    return create_app()
+    except ConfigError as error:
+        return one_line(str(error))
+    return database_problem(settings, schema=schema)
 
 
-def _check_schema(settings: Settings) -> None:
-    """SchemaNotCurrent (with the command that fixes it) unless the database is current;
-    a database that cannot be reached is a MigrationError too: one line, not a traceback."""
-    engine = create_db_engine(settings)
-    try:
-        check_current(engine)
-    except sa_exc.OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
-        raise MigrationError(f"the database could not be reached ({reason})") from error
-    finally:
-        engine.dispose()
+def refuse_to_start(problem: str) -> NoReturn:
+    """One line on stderr and exit status 2 (logging is not configured yet, and this is the
+    line the operator must see)."""
+    print(f"Order Desk API not started: {problem}", file=sys.stderr)
+    raise SystemExit(EXIT_CONFIG)
+
+
+def one_line(text: str) -> str:
+    """A multi-line message (e.g. one ConfigError per invalid field) as one line."""
+    head, *rest = [line.strip() for line in text.strip().splitlines() if line.strip()] or [""]
+    return " ".join([head, "; ".join(rest)]) if rest else head
