@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, distinct, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -204,7 +204,7 @@ class OrderBook:
 
     def categories(self) -> list[str]:
         with self._session() as session:
-            query = select(distinct(Product.category)).order_by(Product.category)
+            query = select(Product.category).distinct().order_by(Product.category)
             return list(session.scalars(query))
 
     # --- health -----------------------------------------------------------------------

@@ -116,12 +116,13 @@ def stock_table() -> None:
             for p in products
         ],
         hide_index=True,
+        height="content",  # the page scrolls, not a 10-row window inside it
         column_config={"unit price": st.column_config.NumberColumn(format=MONEY_COLUMN)},
     )
 
 
 st.title("Catalog")
 search_box()
-reindex()
 stock_table()
+reindex()
 sidebar()

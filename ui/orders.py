@@ -126,6 +126,7 @@ def detail(book: OrderBook, order_id: int) -> None:
             for line in order.lines
         ],
         hide_index=True,
+        height="content",  # every line in sight, none scrolled away
         column_config={
             "unit price": st.column_config.NumberColumn(format=MONEY_COLUMN),
             "discount": st.column_config.NumberColumn(format="percent"),
@@ -175,9 +176,10 @@ def charts(book: OrderBook) -> None:
         left.subheader("Orders per month")
         left.caption(f"{months[0].month:%B %Y} – {months[-1].month:%B %Y}, confirmed orders")
         left.bar_chart(
-            {"month": [m.month for m in months], "orders": [m.orders for m in months]},
+            {"month": [f"{m.month:%Y-%m}" for m in months], "orders": [m.orders for m in months]},
             x="month",
             y="orders",
+            sort=False,  # in calendar order, every month of the range shown (empty ones too)
         )
     if top:
         right.subheader("Top products by units sold")
