@@ -97,7 +97,8 @@ def page() -> None:
         return
     undo_banner(store, customer_id)
     add_form(store, customer_id)
-    st.caption(f"{len(memories)} memories for {customers[customer_id]}")
+    count = f"{len(memories)} memor{'y' if len(memories) == 1 else 'ies'}"
+    st.caption(f"{count} for {customers[customer_id]}")
     for memory in memories:  # newest first
         left, right = st.columns([8, 1])
         left.markdown(f"**{memory.kind}** · {memory.created_at:%Y-%m-%d} — {memory.text}")

@@ -107,3 +107,32 @@ def test_open_and_cancel_an_order_then_filter_the_catalog(tmp_path: Path) -> Non
         finally:
             browser.close()
             engine.dispose()
+
+
+def test_delete_a_memory_and_undo_it(tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    note = "Always wants the 1 kg packs"
+    with served_app(tmp_path) as (address, _url), sync_playwright() as playwright:
+        browser, page = chromium_page(playwright, height=1100)
+        try:
+            page.goto(f"{address}/memory", timeout=60_000)
+            expect_visible(page.get_by_text("0 memories for Alfreds Futterkiste"))
+            page.get_by_label("Remember…").fill(note)
+            page.get_by_role("button", name="Add memory").click()
+            expect_visible(page.get_by_text("1 memory for Alfreds Futterkiste"))
+            page.get_by_role("button", name="Delete", exact=True).click()
+            dialog = page.get_by_role("dialog")
+            expect(dialog).to_contain_text(note, timeout=30_000)
+            shoot(page, tmp_path, "memory-delete-dialog")
+            dialog.get_by_role("button", name="Yes, delete it").click()
+            expect_visible(page.get_by_text(f"Deleted: “{note}”"))
+            expect_visible(page.get_by_text("0 memories for Alfreds Futterkiste"))
+            shoot(page, tmp_path, "memory-undo")
+            page.get_by_role("button", name="Undo").click()
+            expect_visible(page.get_by_text("1 memory for Alfreds Futterkiste"))
+            expect(page.get_by_role("button", name="Undo")).to_have_count(0)
+            expect_visible(page.get_by_text(note).first)
+            shoot(page, tmp_path, "memory-restored")
+        finally:
+            browser.close()
