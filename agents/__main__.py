@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import uuid
+from typing import Any
 
 from config import ConfigError, configure_logging, get_settings
 
@@ -48,11 +49,23 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print(turn.reply)
+        if turn.draft is not None and turn.draft.lines and turn.order_id is None:
+            print("\n" + draft_text(turn.draft))
         if turn.pending:
             print(f'\n(awaiting confirmation: python -m agents "yes" --thread {thread})')
         elif not args.thread:
             print(f"\n(thread: {thread})")
     return 1 if turn.error else 0
+
+
+def draft_text(draft: Any) -> str:
+    """The draft as the Chat page's table shows it, in plain text for a terminal."""
+    rows = [
+        f"{line.quantity:>6} × {line.product_name} @ ${line.unit_price:,.2f} = "
+        f"${line.line_total:,.2f}" + ("" if line.status == "ok" else f"  ⚠ {line.status}")
+        for line in draft.lines
+    ]
+    return "\n".join([*rows, f"{'':>6}   Total ${draft.total:,.2f}"])
 
 
 if __name__ == "__main__":

@@ -73,4 +73,7 @@ def sidebar(customer: tuple[str, str] | None = None, memories: list[str] | None 
             st.caption(f"Signed in as {user}")
             st.button("Log out", on_click=st.logout)
         else:
-            st.caption("Demo mode: no sign-in is configured, anyone with the link can use it.")
+            st.caption(
+                "Demo mode: no sign-in is configured, so anyone with the link can use it, "
+                "and everyone is an admin (Memory, Prompt lab, Re-index)."
+            )

@@ -84,7 +84,7 @@ def test_conversations_are_the_owners_newest_first_with_drafts(
         assert desk.claim(thread_id, "ui:me")
     assert desk.claim(other, "ui:someone-else")
     assert not desk.claim(other, "ui:me")
-    desk.chat(confirmed, "Ernst Handel: 4 Chai")
+    desk.chat(confirmed, "Ernst Handel: 4 ikura")
     desk.approve(confirmed)
     desk.chat(mine, ORDER)
     desk.chat(other, ORDER)

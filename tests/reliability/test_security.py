@@ -197,32 +197,33 @@ def test_a_browser_session_cannot_take_over_another_sessions_thread(
 ) -> None:
     from db.engine import create_db_engine, init_schema
     from db.seed import seed
-    from tests.ui.test_pages import _fresh_clients, app, say, table
+    from tests.ui.conftest import fresh_clients
+    from tests.ui.test_pages import app, say, table
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ui.db'}")
     monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
     from config import get_settings
 
     get_settings.cache_clear()
-    _fresh_clients()
+    fresh_clients()
     engine = create_db_engine(get_settings())
     try:
         init_schema(engine)
         seed(engine=engine)
         first = say(app(), "Alfreds Futterkiste: 3 tofu")
-        stolen = first.session_state["thread_id"]
+        stolen = first.session_state["claimed"]
 
         second = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
-        second.session_state["thread_id"] = stolen  # a forged or leaked thread id
+        second.query_params["c"] = stolen  # a forged or leaked thread id in the link
         second.run()
 
         assert not second.exception
-        assert second.session_state["thread_id"] != stolen
+        assert second.session_state["claimed"] != stolen
         assert not second.dataframe  # the other session's draft is not shown
         say(second, "yes")
         assert table(first) == {14: 3}
         with Session(engine) as session:
             assert session.scalar(select(func.count(Order.order_id))) == 830  # nothing confirmed
     finally:
-        _fresh_clients()
+        fresh_clients()
         engine.dispose()

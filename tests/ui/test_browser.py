@@ -49,8 +49,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def running_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def start_app(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, str, Any]:
+    """`streamlit run app.py` on a free port over a freshly seeded SQLite store in
+    `tmp_path`: (server, its address, the store's URL, its log file)."""
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     engine = create_engine(url)
     init_schema(engine)
@@ -77,15 +78,24 @@ def running_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
             "127.0.0.1",
             "--server.headless",
             "true",
+            # No reloading of modules another process edits while the test runs.
+            "--server.fileWatcherType",
+            "none",
         ],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    wait_for(f"http://127.0.0.1:{port}/_stcore/health", server, tmp_path / "streamlit.log")
+    return server, f"http://127.0.0.1:{port}", url, log
+
+
+@pytest.fixture
+def running_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    server, address, url, log = start_app(tmp_path)
     try:
-        wait_for(f"http://127.0.0.1:{port}/_stcore/health", server, tmp_path / "streamlit.log")
-        yield f"http://127.0.0.1:{port}", url
+        yield address, url
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.ui.test_pages import (  # noqa: F401 - the store fixtures
-    APP,
-    click,
-    say,
-    seeded,
-    store,
-    store_engine,
-    table,
-)
+from tests.ui.test_pages import APP, click, say, table
 
 ORDER = "Alfreds Futterkiste wants 12 Queso Cabrales and 5 tofu"
 

@@ -6,56 +6,21 @@ tmp dir, the real embedding model and the offline order model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from config import PROJECT_ROOT, get_settings
-from db.engine import create_db_engine, init_schema
 from db.models import Order
-from db.seed import seed
 from orders.drafts import create_draft, open_draft_for_thread, set_open_items
+from tests.ui.conftest import fresh_clients
 
 APP = str(PROJECT_ROOT / "app.py")
 PAGES = ["ui/chat.py", "ui/orders.py", "ui/catalog.py", "ui/memory.py", "ui/prompt_lab.py"]
-
-
-def _fresh_clients() -> None:
-    """Forget the app's cached services (closing them): the next run builds its own."""
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def store_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """An empty store (schema only) that the app will open: the test's engine on it."""
-    url = f"sqlite:///{tmp_path / 'ui.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
-    get_settings.cache_clear()
-    _fresh_clients()
-    engine = create_db_engine(get_settings())
-    init_schema(engine)
-    yield engine
-    _fresh_clients()
-    engine.dispose()
-
-
-@pytest.fixture
-def store(store_engine: Engine) -> str:
-    """The empty store's URL."""
-    return get_settings().database_url
-
-
-@pytest.fixture
-def seeded(store: str, store_engine: Engine) -> str:
-    seed(engine=store_engine)
-    return store
 
 
 def app() -> AppTest:
@@ -233,11 +198,11 @@ def test_unreachable_database_is_shown_not_raised(
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
     monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
     get_settings.cache_clear()
-    _fresh_clients()
+    fresh_clients()
     at = app()
     assert not at.exception
     assert "cannot start" in at.error[0].value
-    _fresh_clients()
+    fresh_clients()
 
 
 def test_memory_page_adds_and_deletes(seeded: str) -> None:
