@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import Engine
 
 from agents.desk import OrderDesk
@@ -170,6 +170,10 @@ class ScriptedOpenAIServer:
                 return JSONResponse({"error": {"message": "script exhausted"}}, status_code=500)
             reply = self.script.pop(0)
             await wait_unless_disconnected(request, reply.delay_s)
+            if body.get("stream") and reply.status == 200 and reply.body is None:
+                return StreamingResponse(
+                    streamed(reply.message or {}), media_type="text/event-stream"
+                )
             return scripted_response(reply)
 
         @app.api_route("/{path:path}", methods=["GET", "POST"])
@@ -189,6 +193,31 @@ def scripted_response(reply: Reply) -> Response:
         body = {"error": {"message": "scripted failure", "type": "server_error"}}
         return JSONResponse(body, status_code=reply.status)
     return JSONResponse(completion(reply.message or {}))
+
+
+async def streamed(message: dict[str, Any]) -> Any:
+    """`message` as OpenAI streams it (server-sent events of chat.completion.chunk): the
+    content a word at a time, each tool call in one chunk, then the finish reason."""
+    base = {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:16]}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": "test-model",
+    }
+
+    def event(delta: dict[str, Any], finish: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return f"data: {json.dumps({**base, 'choices': [choice]})}\n\n"
+
+    yield event({"role": "assistant", "content": ""})
+    content = message.get("content") or ""
+    for position, word in enumerate(content.split(" ") if content else []):
+        await asyncio.sleep(0.005)
+        yield event({"content": word if position == 0 else " " + word})
+    for index, call in enumerate(message.get("tool_calls") or []):
+        yield event({"tool_calls": [{"index": index, **call}]})
+    yield event({}, "tool_calls" if message.get("tool_calls") else "stop")
+    yield "data: [DONE]\n\n"
 
 
 def unanswered_tool_calls(messages: list[dict[str, Any]]) -> str | None:

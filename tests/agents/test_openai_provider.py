@@ -121,6 +121,33 @@ def test_an_order_drafted_and_confirmed_over_the_wire(
     assert committed["order"]["order_id"] == done.order_id
 
 
+def test_a_streamed_turn_over_the_wire(
+    open_desk: OpenDesk, llm_server: ScriptedOpenAIServer, thread_id: str
+) -> None:
+    from agents.desk import ReplyText, StepDone, TurnDone
+
+    desk = open_desk()
+    llm_server.reset(*draft_12_queso())
+
+    events = list(desk.chat_stream(thread_id, "Alfreds wants 12 Queso Cabrales"))
+
+    assert isinstance(events[-1], TurnDone)
+    turn = events[-1].turn
+    assert turn.error is None, turn.error
+    assert turn.reply == "12 x Queso Cabrales for Alfreds Futterkiste, 252.00. Confirm?"
+    assert draft_lines(desk, thread_id) == [(QUESO, 12, QUESO_PRICE)]
+    # The model was asked to stream, and its words came as they arrived.
+    assert [request.get("stream") for request in llm_server.requests] == [True] * 3
+    pieces = [e.text for e in events if isinstance(e, ReplyText)]
+    assert len(pieces) > 5 and "".join(pieces) == turn.reply
+    steps = [e.step.name for e in events if isinstance(e, StepDone)]
+    assert steps == ["find_customer", "search_catalog", "draft_order"]
+    # A turn that is not streamed does not ask for a stream.
+    llm_server.reset(text("Anything else?"))
+    assert desk.chat(thread_id, "thanks").reply == "Anything else?"
+    assert not llm_server.requests[0].get("stream")
+
+
 def test_a_new_message_rejects_an_unasked_confirmation_over_the_wire(
     engine: Engine, open_desk: OpenDesk, llm_server: ScriptedOpenAIServer, thread_id: str
 ) -> None:
