@@ -6,7 +6,8 @@ from typing import Any
 
 import streamlit as st
 
-from bootstrap import Services
+from bootstrap import Services, database_problem
+from config import get_settings
 from ui.format import money
 from ui.resources import chroma, services
 
@@ -47,7 +48,11 @@ def services_or_stop() -> Services:
     try:
         return services()
     except Exception as error:  # noqa: BLE001 - e.g. the database is down: say so, stop
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+        # What is wrong with the database and how to fix it, when that is the cause.
+        reason = (
+            database_problem(get_settings())
+            or (str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200])
+        )
         st.error(f"Order Desk cannot start: {reason}")
         st.stop()
 

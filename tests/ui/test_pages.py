@@ -202,6 +202,8 @@ def test_unreachable_database_is_shown_not_raised(
     at = app()
     assert not at.exception
     assert "cannot start" in at.error[0].value
+    # It says which database (password masked) and what to do about it.
+    assert "127.0.0.1:1/nowhere" in at.error[0].value and "DATABASE_URL" in at.error[0].value
     fresh_clients()
 
 
