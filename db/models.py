@@ -10,11 +10,13 @@ own, so stores made before they existed gain it from `create_all`.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -123,6 +125,13 @@ class Order(Base):
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.draft_id"), unique=True)
     created_by: Mapped[str | None] = mapped_column(String(200))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The order header, as the customer gave it (all optional): their purchase-order
+    # number, the delivery date they want, where to ship (default: their address on
+    # file) and a note for the warehouse ("use the back door, dock 3").
+    customer_po: Mapped[str | None] = mapped_column(String(50))
+    requested_date: Mapped[date | None] = mapped_column(Date)
+    ship_to: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(String(1000))
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -187,6 +196,13 @@ class Draft(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    # The order header, as the customer gave it (all optional): their purchase-order
+    # number, the delivery date they want, where to ship (default: their address on
+    # file) and a note for the warehouse ("use the back door, dock 3").
+    customer_po: Mapped[str | None] = mapped_column(String(50))
+    requested_date: Mapped[date | None] = mapped_column(Date)
+    ship_to: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(String(1000))
 
     lines: Mapped[list[DraftLine]] = relationship(
         back_populates="draft", cascade="all, delete-orphan", order_by="DraftLine.position"
@@ -295,3 +311,25 @@ class MemoryOutbox(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+class OrderEvent(Base):
+    """The audit trail: one row per change of a draft or event of an order, with who and
+    when. A draft's events carry its `draft_id`; an order confirmed from it has the same
+    `draft_id`, so an order's trail is its draft's events and its own (`order_id`)."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (
+        Index("ix_order_events_draft", "draft_id", "event_id"),
+        Index("ix_order_events_order", "order_id", "event_id"),
+    )
+
+    event_id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.draft_id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.order_id", ondelete="CASCADE"))
+    # drafted, line_added, line_changed, line_removed, customer_changed, header_changed,
+    # discarded, confirmed, cancelled
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)  # what changed, before/after
+    actor: Mapped[str | None] = mapped_column(String(200))  # user, API key owner, session
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
