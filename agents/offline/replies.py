@@ -82,6 +82,13 @@ def _flag(line: dict[str, Any]) -> str | None:
     return None
 
 
+def _names(lines: list[dict[str, Any]], shown: int = 6) -> str:
+    """The products on the draft, by name only (quantities and prices are the table's)."""
+    names = [line["product_name"] for line in lines]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def _count(n: int, what: str) -> str:
     return f"{n} {what}" + ("" if n == 1 else "s")
 
@@ -104,7 +111,8 @@ def draft_reply(
     flags = [flag for flag in map(_flag, draft["lines"]) if flag]
     open_items = len(draft.get("open_items") or [])
     summary = (
-        f"Draft for {who}: {_count(len(draft['lines']), 'line')}, total {money(draft['total'])}"
+        f"Draft for {who}: {_count(len(draft['lines']), 'line')} ({_names(draft['lines'])}),"
+        f" total {money(draft['total'])}"
         if draft["lines"]
         else f"Draft for {who}: no lines yet"
     )

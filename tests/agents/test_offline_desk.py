@@ -45,9 +45,12 @@ def test_one_message_becomes_a_priced_draft(desk: OrderDesk, thread: Thread) -> 
     assert prices == {11: Decimal("21.00"), 4: Decimal("22.00"), 72: Decimal("34.80")}
     assert turn.draft.total == Decimal("690.00")
     assert turn.pending and turn.order_id is None
-    # The reply says what was drafted; the lines are the draft's (its table), not the reply's.
-    assert turn.reply.startswith("Draft for Alfreds Futterkiste (ALFKI): 3 lines, total $690.00")
-    assert "Queso Cabrales" not in turn.reply
+    # The reply names what was drafted; quantities and prices are the draft's (its table).
+    assert turn.reply.startswith(
+        "Draft for Alfreds Futterkiste (ALFKI): 3 lines (Queso Cabrales, Chef Anton's Cajun "
+        "Seasoning, Mozzarella di Giovanni), total $690.00."
+    )
+    assert "12 ×" not in turn.reply and "$21.00" not in turn.reply
     assert [step.name for step in turn.steps][:1] == ["find_customer"]
     assert "draft_order" in [step.name for step in turn.steps]
 

@@ -178,7 +178,7 @@ def test_the_reply_streams_soon_after_enter_and_an_idle_page_is_quiet(page: Any)
     page.evaluate(TIMING)
     delays = []
     for message, expected in (
-        (ORDER, "Draft for Alfreds Futterkiste (ALFKI): 2 lines"),
+        (ORDER, "Draft for Alfreds Futterkiste (ALFKI): 2 lines (Queso Cabrales, Tofu)"),
         ("add 3 ikura", "3 lines"),
         ("make the tofu 7", "total $"),
     ):
