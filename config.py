@@ -146,6 +146,8 @@ class Settings(BaseSettings):
 
     # Orders and operations
     max_line_quantity: int = Field(default=10_000, ge=1, le=1_000_000)
+    # How far ahead a requested delivery date may be; a later one is refused as a typo.
+    max_delivery_days_ahead: int = Field(default=365, ge=1, le=3650)
     demo_catalog: Literal["northwind", "superstore"] = "northwind"
     log_level: LogLevel = "INFO"
 

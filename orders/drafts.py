@@ -4,7 +4,8 @@ A draft stores only a customer and (product, quantity) pairs. Every view of it r
 names, prices and stock from the catalog at that moment and marks each line `ok`,
 `short_stock` (with the quantity available) or `discontinued`. A draft also keeps its
 open items: what the conversation asked for that could not be placed as a line, each
-with the question that resolves it; while it has any, it cannot be confirmed. The
+with the question that resolves it; while it has any, it cannot be confirmed. And it
+keeps its header (customer PO, requested date, ship-to, notes; see orders.header). The
 functions validate everything before they write and do not commit: the caller's unit
 of work does.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -42,6 +44,7 @@ from orders.errors import (
     UnknownCustomer,
     UnknownProduct,
 )
+from orders.header import UNSET, OrderHeader, Unset, default_ship_to, parse_header
 from orders.schemas import DraftLine as DraftLineView
 from orders.schemas import DraftView, LineRequest, LineStatus, OpenItem
 
@@ -167,9 +170,11 @@ def create_draft(
     thread_id: str | None = None,
     max_quantity: int | None = None,
     open_items: Iterable[OpenItem | Mapping[str, object]] = (),
+    header: OrderHeader | None = None,
+    today: date | None = None,
 ) -> DraftView:
-    """Start a draft for `customer_id` (None while unknown) with the requested lines and
-    the open items (what could not be placed, with its question).
+    """Start a draft for `customer_id` (None while unknown) with the requested lines, the
+    open items (what could not be placed, with its question) and the order header.
 
     A draft may have no lines while it has a customer or open items; one with none of
     the three is refused (EmptyDraft), as there would be nothing to show or ask. A thread
@@ -178,11 +183,13 @@ def create_draft(
     """
     requested = _requested(lines, max_quantity)
     items = _open_items(open_items)
+    # Checked again: a header built elsewhere (or on another day) must still hold today.
+    fields = parse_header(today=today, **header.given()).given() if header else {}
     if not requested and customer_id is None and not items:
         raise EmptyDraft("There is nothing to draft: no customer, no product and no question.")
     _check_customer(session, customer_id)
     _check_products(session, [*requested, *(c for item in items for c in item.candidates)])
-    draft = Draft(customer_id=customer_id, thread_id=thread_id)
+    draft = Draft(customer_id=customer_id, thread_id=thread_id, **fields)
     draft.lines = [
         DraftLine(product_id=product_id, quantity=quantity, position=position)
         for position, (product_id, quantity) in enumerate(requested.items())
@@ -248,6 +255,38 @@ def set_open_items(
     draft.open_items.clear()
     session.flush()  # the old rows go before new ones take their positions
     draft.open_items.extend(_open_item_rows(checked))
+    session.flush()
+    return draft_view(session, draft)
+
+
+def set_header(
+    *,
+    session: Session,
+    draft_id: int,
+    customer_po: str | None | Unset = UNSET,
+    requested_date: date | str | None | Unset = UNSET,
+    ship_to: str | None | Unset = UNSET,
+    notes: str | None | Unset = UNSET,
+    today: date | None = None,
+) -> DraftView:
+    """Set the draft's header fields given; UNSET ones stay as they are, None (or a blank
+    text) clears one. All or none: an InvalidHeader (a PO over 50 characters, a date in
+    the past or more than MAX_DELIVERY_DAYS_AHEAD days ahead, ...) changes nothing."""
+    given = {
+        name: value
+        for name, value in (
+            ("customer_po", customer_po),
+            ("requested_date", requested_date),
+            ("ship_to", ship_to),
+            ("notes", notes),
+        )
+        if value is not UNSET
+    }
+    header = parse_header(today=today, **given)
+    draft = _open_draft(session, draft_id)
+    for name in given:
+        setattr(draft, name, getattr(header, name))
+    draft.updated_at = utcnow()
     session.flush()
     return draft_view(session, draft)
 
@@ -379,6 +418,11 @@ def draft_view(session: Session, draft: Draft) -> DraftView:
         lines=lines,
         total=sum((line.line_total for line in lines), Decimal("0.00")),
         order_id=draft.order_id,
+        customer_po=draft.customer_po,
+        requested_date=draft.requested_date,
+        ship_to=draft.ship_to,
+        notes=draft.notes,
+        ship_to_default=default_ship_to(customer.city, customer.country) if customer else None,
         open_items=[
             OpenItem(
                 kind=item.kind.value,

@@ -33,6 +33,11 @@ class InvalidLines(OrderError):
     """The lines of a request are malformed (missing fields, too many lines, duplicates)."""
 
 
+class InvalidHeader(OrderError):
+    """An order-header value is refused (a PO number too long, a delivery date in the past
+    or too far ahead, ...); the message names each field and why."""
+
+
 class InvalidOpenItems(OrderError):
     """The open items of a request are malformed (unknown kind, no question, too many)."""
 

@@ -5,12 +5,15 @@ them. A requested line carries only a product and a quantity: any price or disco
 caller adds is dropped here, so it can never reach an order. An `OpenItem` is a part of
 the conversation the desk could not place on the draft (an unknown product, several
 that fit, an unclear quantity, an unknown customer) with the question that resolves it;
-a draft with open items `needs_attention` and cannot be confirmed.
+a draft with open items `needs_attention` and cannot be confirmed. Drafts and orders
+carry the order header (`HeaderFields`): what the user set, stored as given (None when
+nothing was set), and `ship_to_effective`, the ship-to or else the customer's address on
+file, which is where the order goes.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -67,7 +70,25 @@ class DraftLine(BaseModel):
     line_total: Decimal
 
 
-class DraftView(BaseModel):
+class HeaderFields(BaseModel):
+    """The order header of a draft or an order (see orders.header), and where it ships."""
+
+    customer_po: str | None = None
+    requested_date: date | None = None
+    ship_to: str | None = Field(default=None, description="As the user set it; None: not set")
+    notes: str | None = None
+    ship_to_default: str | None = Field(
+        default=None, description="The customer's address on file (city, country)"
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ship_to_effective(self) -> str | None:
+        """Where the order ships: the ship-to set, else the customer's address on file."""
+        return self.ship_to or self.ship_to_default
+
+
+class DraftView(HeaderFields):
     draft_id: int
     thread_id: str | None
     customer_id: str | None
@@ -115,7 +136,7 @@ class OrderLineView(BaseModel):
     line_total: Decimal
 
 
-class OrderView(BaseModel):
+class OrderView(HeaderFields):
     order_id: int
     customer_id: str
     customer_name: str
