@@ -116,6 +116,7 @@ def settle(page: Any) -> None:
 
 def shot(page: Any, name: str) -> Path:
     SCREENS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1500)  # the grid paints its canvas after the page settles
     path = SCREENS / f"chat-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
@@ -264,3 +265,13 @@ def test_an_example_pill_starts_an_order(page: Any) -> None:
     expect(page.get_by_text(example).first).to_be_visible()
     settle(page)
     shot(page, "example")
+
+
+def test_a_flagged_line_is_highlighted_and_blocks_confirm(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    send(page, "Ernst Handel: 4 chai and 3 ikura", "1 needs attention")
+    expect(page.get_by_role("button", name="Confirm")).to_be_disabled()
+    expect(page.get_by_text("Cannot confirm yet").first).to_be_visible()
+    expect(page.get_by_text("Chai: discontinued, cannot be sold").first).to_be_visible()
+    shot(page, "flagged")
