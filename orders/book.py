@@ -105,25 +105,28 @@ class OrderBook:
         status: OrderStatus | str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        po: str | None = None,
+        delivery_from: date | None = None,
+        delivery_until: date | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> OrderPage:
-        """Orders newest first, created in [since, until), a page of them and the count."""
-        wanted = OrderStatus(status) if status else None
+        """Orders newest first, created in [since, until), with this customer PO number (any
+        case) and a requested delivery date in [delivery_from, delivery_until]: a page of
+        them and the count."""
+        filters = {
+            "customer_id": customer_id,
+            "status": OrderStatus(status) if status else None,
+            "since": since,
+            "until": until,
+            "po": po,
+            "delivery_from": delivery_from,
+            "delivery_until": delivery_until,
+        }
         limit, offset = max(0, limit), max(0, offset)
         with self._session() as session:
-            total = count_orders(
-                session=session, customer_id=customer_id, status=wanted, since=since, until=until
-            )
-            views = list_orders(
-                session=session,
-                customer_id=customer_id,
-                status=wanted,
-                since=since,
-                until=until,
-                limit=limit,
-                offset=offset,
-            )
+            total = count_orders(session=session, **filters)
+            views = list_orders(session=session, limit=limit, offset=offset, **filters)
         return OrderPage(orders=views, total=total, limit=limit, offset=offset)
 
     def order(self, order_id: int) -> OrderView:

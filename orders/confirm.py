@@ -13,6 +13,10 @@ The same transaction writes a `memory_outbox` row (event `confirmed`): customer 
 learns of the order after the commit (memory.outbox delivers it), and since the row
 commits or rolls back with the order, a Chroma outage can delay a summary but never lose
 it. A replayed confirmation writes nothing, so it queues no second row.
+
+The order takes the draft's header (customer PO, requested date, ship-to, notes) as it
+stands when the draft is claimed, in the same statement; a draft without one (made
+before headers existed, or with none set) makes an order without one.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from orders.errors import (
     InvalidLines,
     Unavailable,
 )
+from orders.header import FIELDS as HEADER_FIELDS
+from orders.header import default_ship_to
 from orders.history import order_status
 from orders.schemas import OrderLineView, OrderView
 
@@ -103,11 +109,16 @@ def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) 
         update(drafts)
         .where(drafts.c.draft_id == draft_id, drafts.c.status == DraftStatus.OPEN.value)
         .values(status=DraftStatus.CONFIRMED.value, updated_at=utcnow())
-        .returning(drafts.c.customer_id, drafts.c.thread_id)
+        .returning(
+            drafts.c.customer_id,
+            drafts.c.thread_id,
+            *(drafts.c[name] for name in HEADER_FIELDS),
+        )
     ).one_or_none()
     if claimed is None:
         return _explain_unclaimed(session, draft_id, key)
-    customer_id, thread_id = claimed
+    customer_id, thread_id, *header_values = claimed
+    header = dict(zip(HEADER_FIELDS, header_values, strict=True))
     questions = session.scalars(
         select(open_items.c.question)
         .where(open_items.c.draft_id == draft_id)
@@ -137,6 +148,7 @@ def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) 
             draft_id=draft_id,
             created_by=created_by,
             created_at=utcnow(),
+            **header,
         )
         .returning(orders.c.order_id, orders.c.created_at)
     ).one()
@@ -158,9 +170,11 @@ def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) 
             order_id=order_id, event=OutboxEvent.CONFIRMED.value, thread_id=thread_id
         )
     )
-    customer_name = session.scalar(
-        select(customers.c.company_name).where(customers.c.customer_id == customer_id)
-    )
+    customer_name, city, country = session.execute(
+        select(customers.c.company_name, customers.c.city, customers.c.country).where(
+            customers.c.customer_id == customer_id
+        )
+    ).one()
     return OrderView(
         order_id=order_id,
         customer_id=customer_id,
@@ -170,6 +184,8 @@ def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) 
         total=total,
         lines=sold,
         created_by=created_by,
+        ship_to_default=default_ship_to(city, country),
+        **header,
     )
 
 

@@ -4,19 +4,21 @@ Cancelling is a conditional update (`status = 'confirmed'`), so a cancel sent tw
 by two people at once, returns the stock exactly once, and queues one `memory_outbox` row
 (event `cancelled`) in the same unit of work, so customer memory learns that the order no
 longer stands even if Chroma is down when it happens. Functions here do not commit: the
-caller's unit of work does.
+caller's unit of work does. Orders carry their header (customer PO, requested date,
+ship-to, notes); a list can be filtered by PO number and by requested delivery date.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, false, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from db.models import MemoryOutbox, Order, OrderLine, OrderStatus, OutboxEvent, Product, utcnow
 from orders.errors import AlreadyCancelled, NotYourOrder, OrderNotFound
+from orders.header import default_ship_to
 from orders.schemas import OrderLineView, OrderView
 
 CENT = Decimal("0.01")
@@ -39,6 +41,11 @@ def order_view(order: Order) -> OrderView:
         total=order.total,
         created_by=order.created_by,
         cancelled_at=order.cancelled_at,
+        customer_po=order.customer_po,
+        requested_date=order.requested_date,
+        ship_to=order.ship_to,
+        notes=order.notes,
+        ship_to_default=default_ship_to(order.customer.city, order.customer.country),
         lines=[
             OrderLineView(
                 product_id=line.product_id,
@@ -68,11 +75,17 @@ def list_orders(
     status: OrderStatus | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    po: str | None = None,
+    delivery_from: date | None = None,
+    delivery_until: date | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[OrderView]:
-    """Orders newest first, filtered by customer, status and creation time [since, until)."""
-    query = select(Order).where(*_filters(customer_id, status, since, until))
+    """Orders newest first, filtered by customer, status, creation time [since, until),
+    customer PO number (exact, any case) and requested delivery date (both ends included;
+    an order without one does not match a date filter)."""
+    wanted = _filters(customer_id, status, since, until, po, delivery_from, delivery_until)
+    query = select(Order).where(*wanted)
     query = query.order_by(Order.created_at.desc(), Order.order_id.desc())
     orders = session.scalars(_with_details(query.limit(max(0, limit)).offset(max(0, offset))))
     return [order_view(order) for order in orders]
@@ -85,10 +98,13 @@ def count_orders(
     status: OrderStatus | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    po: str | None = None,
+    delivery_from: date | None = None,
+    delivery_until: date | None = None,
 ) -> int:
     """How many orders `list_orders` with the same filters would page through."""
-    query = select(func.count()).select_from(Order)
-    return session.scalar(query.where(*_filters(customer_id, status, since, until))) or 0
+    wanted = _filters(customer_id, status, since, until, po, delivery_from, delivery_until)
+    return session.scalar(select(func.count()).select_from(Order).where(*wanted)) or 0
 
 
 def _filters(
@@ -96,6 +112,9 @@ def _filters(
     status: OrderStatus | None,
     since: datetime | None,
     until: datetime | None,
+    po: str | None,
+    delivery_from: date | None,
+    delivery_until: date | None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if customer_id is not None:
@@ -106,6 +125,14 @@ def _filters(
         conditions.append(Order.created_at >= since)
     if until is not None:
         conditions.append(Order.created_at < until)
+    if po is not None and po.strip():
+        # Stored trimmed; a NUL byte matches no PO (and PostgreSQL refuses it as a parameter).
+        wanted = po.strip().lower()
+        conditions.append(false() if "\x00" in wanted else func.lower(Order.customer_po) == wanted)
+    if delivery_from is not None:
+        conditions.append(Order.requested_date >= delivery_from)
+    if delivery_until is not None:
+        conditions.append(Order.requested_date <= delivery_until)
     return conditions
 
 
