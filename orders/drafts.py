@@ -162,6 +162,21 @@ def _open_draft(session: Session, draft_id: int) -> Draft:
     return draft
 
 
+def _locked_open_draft(session: Session, draft_id: int) -> Draft:
+    """The open draft, its row updated first under the condition that it is still open: on
+    PostgreSQL that row lock orders this change against a confirmation of the same draft,
+    and its status is read after it (never a stale copy), so a confirmed draft stays as
+    it was confirmed."""
+    session.execute(
+        update(Draft.__table__)
+        .where(Draft.__table__.c.draft_id == draft_id)
+        .where(Draft.__table__.c.status == DraftStatus.OPEN.value)
+        .values(updated_at=utcnow())
+    )
+    session.get(Draft, draft_id, populate_existing=True)
+    return _open_draft(session, draft_id)
+
+
 def create_draft(
     *,
     session: Session,
@@ -238,20 +253,12 @@ def set_open_items(
 ) -> DraftView:
     """Replace the draft's open items with `items` (an empty list clears them).
 
-    The draft's row is updated first, under the condition that it is still open: on
-    PostgreSQL that row lock orders this change against a confirmation of the same
-    draft, so an item is never added to a draft confirmed in the meantime.
+    The draft's row is locked first (`_locked_open_draft`), so an item is never added to
+    a draft confirmed in the meantime.
     """
     checked = _open_items(items)
     _check_products(session, [c for item in checked for c in item.candidates])
-    session.execute(
-        update(Draft.__table__)
-        .where(Draft.__table__.c.draft_id == draft_id)
-        .where(Draft.__table__.c.status == DraftStatus.OPEN.value)
-        .values(updated_at=utcnow())
-    )
-    session.get(Draft, draft_id, populate_existing=True)  # its status, read after the lock
-    draft = _open_draft(session, draft_id)
+    draft = _locked_open_draft(session, draft_id)
     draft.open_items.clear()
     session.flush()  # the old rows go before new ones take their positions
     draft.open_items.extend(_open_item_rows(checked))
@@ -283,10 +290,9 @@ def set_header(
         if value is not UNSET
     }
     header = parse_header(today=today, **given)
-    draft = _open_draft(session, draft_id)
+    draft = _locked_open_draft(session, draft_id)
     for name in given:
         setattr(draft, name, getattr(header, name))
-    draft.updated_at = utcnow()
     session.flush()
     return draft_view(session, draft)
 
