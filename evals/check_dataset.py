@@ -24,7 +24,9 @@ the CSV files the seed loads (``db/data/northwind/*.csv``; for Superstore cases
 * ``customer_id: null`` (an unknown customer) comes with no lines and a flag to raise;
   ``attention`` is a boolean, ``reply_mentions`` / ``reply_mentions_any`` are lists of
   words, ``order_cancelled`` comes with ``confirmed``, an ``order_id_mentioned`` of an order
-  case is a real order named in the turns, and memory questions say what the reply names.
+  case is a real order named in the turns, and memory questions say what the reply names;
+* ``today`` is an ISO date, and ``expect.header`` holds only the header fields (a PO,
+  ship-to or note written in the turns; a requested date on or after ``today``).
 
 It prints the number of cases per category, any warnings, and exits with status 1 when
 it finds a problem (2 when the file cannot be read).
@@ -39,6 +41,7 @@ import re
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +88,7 @@ NEW_CATEGORIES = (
     "ss_typo",
     "ss_numbers",
     "ss_ambiguous",
+    "header",
 )
 # The probe set (probe.jsonl): unseen phrasings, one category per kind of text.
 PROBE_CATEGORIES = (
@@ -101,7 +105,7 @@ SUPERSTORE_CATEGORIES = frozenset(
 )
 CATEGORIES = (*NORTHWIND_CATEGORIES, *NEW_CATEGORIES, *PROBE_CATEGORIES)
 ORDERLESS = {"status", "search", "memory"}
-CASE_KEYS = {"id", "category", "turns", "expect", "source_order", "catalog", "note"}
+CASE_KEYS = {"id", "category", "turns", "expect", "source_order", "catalog", "note", "today"}
 EXPECT_KEYS = {
     "customer_id",
     "lines",
@@ -115,7 +119,11 @@ EXPECT_KEYS = {
     "reply_mentions",
     "reply_mentions_any",
     "order_cancelled",
+    "header",
 }
+# The order header a case may expect (expect.header), and the longest value each may hold
+# (the columns of migration 0004); requested_date is an ISO date or null.
+HEADER_FIELDS = {"customer_po": 50, "requested_date": 10, "ship_to": 300, "notes": 1000}
 ID_PATTERN = re.compile(r"^[a-z_]+-\d{3}$")
 # Words too generic to identify one customer on their own.
 GENERIC_WORDS = frozenset(
@@ -295,6 +303,7 @@ def check_case(
     if unknown_keys:
         report.error(cid, f"unknown expect keys {sorted(unknown_keys)}")
     _check_flags(cid, expect, turns, catalog, report)
+    _check_header(cid, case, expect, turns, report)
 
     source = case.get("source_order")
     if source is not None and (not is_positive_int(source) or source not in catalog.orders):
@@ -367,6 +376,49 @@ def _check_flags(
             report.error(cid, f"order_id_mentioned {order_id!r} is not a Northwind order")
         elif str(order_id) not in " ".join(turns):
             report.error(cid, f"order {order_id} is not in the message")
+
+
+def _check_header(
+    cid: str, case: dict[str, Any], expect: dict[str, Any], turns: list[str], report: Report
+) -> None:
+    """`today` is an ISO date (the day the case is played on, so "by Friday" has one
+    answer); `expect.header` names only known fields; a PO, ship-to or note is written in
+    the turns; a requested date is an ISO date after `today`, which it then needs."""
+    today = _iso_date(case["today"]) if "today" in case else None
+    if "today" in case and today is None:
+        report.error(cid, f"today {case['today']!r} is not an ISO date")
+    header = expect.get("header")
+    if header is None:
+        return
+    if not isinstance(header, dict) or not header:
+        report.error(cid, "header must be a non-empty object")
+        return
+    unknown = set(header) - set(HEADER_FIELDS)
+    if unknown:
+        report.error(cid, f"unknown header fields {sorted(unknown)}")
+    text = normalize(" \n ".join(turns))
+    for name, value in header.items():
+        if value is None or name not in HEADER_FIELDS:
+            continue
+        if not isinstance(value, str) or not value.strip() or len(value) > HEADER_FIELDS[name]:
+            report.error(cid, f"header {name} must be a string of at most {HEADER_FIELDS[name]}")
+        elif name == "requested_date":
+            wanted = _iso_date(value)
+            if wanted is None:
+                report.error(cid, f"requested_date {value!r} is not an ISO date")
+            elif today is None:
+                report.error(cid, "a requested_date needs the case's today")
+            elif wanted < today:
+                report.error(cid, f"requested_date {value} is before today {today}")
+        elif normalize(value) not in text:
+            report.error(cid, f"header {name} {value!r} is not in the turns")
+
+
+def _iso_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
 
 
 def _check_orderless(

@@ -5,11 +5,11 @@ cases name (a temporary SQLite file seeded with Northwind, or with the Superstor
 for cases marked `"catalog": "superstore"`; its own in-memory catalog index, customer
 memory collection and checkpointer), builds the services (`bootstrap.build_services`) on
 it without touching the app's engine or Chroma (the Streamlit prompt lab runs this inside
-the app), plays each case in a fresh thread, and scores it with `evals.scoring.score_case`,
-telling it which orders the conversation placed and whether they are still confirmed.
-After a case the store is put
-back: orders it placed are deleted and stock is restored, so one case's confirmation never
-changes another's stock or "last order". The `EvalReport` holds per-case verdicts,
+the app), plays each case in a fresh thread (on the case's `today` when it has one), and
+scores it with `evals.scoring.score_case`, telling it which orders the conversation placed
+and whether they are still confirmed. After a case the store is put back: orders it
+placed are deleted and stock is restored, so one case's confirmation never changes
+another's stock or "last order". The `EvalReport` holds per-case verdicts,
 per-category accuracy and silent losses, and the per-turn latency (the run's first,
 warm-up turn excluded).
 """
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from agents.reading.today import pinned
 from config import Settings, load_settings
 from db.engine import create_db_engine, init_schema
 from db.models import Order, OrderLine, Product
@@ -292,7 +293,14 @@ def close_services(services: Services, store: EvalStore) -> None:
 
 
 def play_case(desk: Any, case: Mapping[str, Any], thread_id: str) -> list[TurnRecord]:
-    """Send each of the case's messages in one fresh thread; an exception ends the case."""
+    """Send each of the case's messages in one fresh thread; an exception ends the case.
+    A case with a `today` is played as if that were the date, so "by Friday" reads the
+    same whenever the set runs."""
+    with pinned(case.get("today")):
+        return _play_turns(desk, case, thread_id)
+
+
+def _play_turns(desk: Any, case: Mapping[str, Any], thread_id: str) -> list[TurnRecord]:
     turns: list[TurnRecord] = []
     for message in case["turns"]:
         started = time.perf_counter()

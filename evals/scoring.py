@@ -4,8 +4,9 @@
 evals/datasets/README.md) and the turns the desk returned, and checks the customer, the
 exact lines, confirmation, that unknown or ambiguous phrases were raised with the user
 instead of drafted, order numbers, product names and other words in replies, that prices
-are the catalog's, whether the last turn flagged something for attention and whether an
-order placed in the conversation ended cancelled. Each failed check adds a reason a person
+are the catalog's, the order header the draft ended with (PO, requested date, ship-to,
+notes), whether the last turn flagged something for attention and whether an order placed
+in the conversation ended cancelled. Each failed check adds a reason a person
 can act on. It also decides whether a failed case is a *silent loss*: what the message
 asked for (customer, lines, an unknown or ambiguous phrase) did not end up right, and the
 last turn raised nothing (no `turn.attention`, no `draft.needs_attention`, no error), so
@@ -31,7 +32,7 @@ ORDERLESS = frozenset({"status", "search", "memory"})
 # about a customer, so the desk may well keep that customer).
 NO_CUSTOMER = frozenset({"status", "search"})
 # The checks whose failure means something the message asked for was lost or mangled.
-LOSS_CHECKS = ("customer", "lines", "no_lines_for", "asks_about")
+LOSS_CHECKS = ("customer", "lines", "no_lines_for", "asks_about", "header")
 
 
 class TurnLike(Protocol):
@@ -151,6 +152,7 @@ def score_case(
     else:
         _check_customer(result, expect, draft)
         _check_lines(result, expect, draft)
+        _check_header(result, expect, draft)
     _check_confirmed(result, expect, turns)
     _check_phrases(result, expect, replies, draft)
     _check_order_id(result, expect, replies)
@@ -206,6 +208,22 @@ def _check_lines(result: CaseResult, expect: Mapping[str, Any], draft: DraftView
     wanted = {str(pid): int(qty) for pid, qty in expect["lines"].items()}
     got = draft_lines(draft)
     result.check("lines", got == wanted, _line_diff(wanted, got))
+
+
+def _check_header(result: CaseResult, expect: Mapping[str, Any], draft: DraftView | None) -> None:
+    """`expect.header`: each field named is the draft's (null: the draft has none). The
+    requested date is compared as an ISO date, the PO exactly, ship-to and notes with case,
+    accents and punctuation ignored. Read with getattr: a draft without the fields has none."""
+    for name, wanted in (expect.get("header") or {}).items():
+        got = getattr(draft, name, None) if draft is not None else None
+        shown = got.isoformat() if hasattr(got, "isoformat") else got
+        if wanted is None:
+            ok = shown in (None, "")
+        elif name in ("ship_to", "notes"):
+            ok = shown is not None and normalize(str(shown)) == normalize(str(wanted))
+        else:
+            ok = shown is not None and str(shown).strip() == str(wanted)
+        result.check("header", ok, f"{name} {shown!r} != {wanted!r}")
 
 
 def _line_diff(wanted: Mapping[str, int], got: Mapping[str, int]) -> str:

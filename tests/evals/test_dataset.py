@@ -23,6 +23,7 @@ NEW_SETS = {
     "languages.jsonl": {"de": 15, "es": 15, "fr": 15, "pt": 15, "it": 15},
     "conversation.jsonl": {"references": 20, "two_requests": 10, "clarification": 12, "memory": 5},
     "superstore.jsonl": {"ss_short": 5, "ss_typo": 5, "ss_numbers": 5, "ss_ambiguous": 5},
+    "header.jsonl": {"header": 30},
 }
 
 
@@ -111,6 +112,59 @@ def test_checker_reports_a_bad_new_expectation(
     path.write_text(json.dumps(bad) + "\n", encoding="utf-8")
     _, report = check_file(path, catalog)
     assert any(problem in error for error in report.errors), report.errors
+
+
+HEADER_CASE = {"customer_id": "ALFKI", "lines": {"11": 2}}
+BAD_HEADERS = [
+    ({"header": {"requested_date": "2026-12-01"}}, "2026-12-14", "before today"),
+    ({"header": {"requested_date": "2026-12-20"}}, None, "needs the case's today"),
+    ({"header": {"requested_date": "20/12/2026"}}, "2026-12-14", "not an ISO date"),
+    ({"header": {"customer_po": "9999"}}, "2026-12-14", "is not in the turns"),
+    ({"header": {"customer_po": "4711-A" * 10}}, "2026-12-14", "at most 50"),
+    ({"header": {"po": "4711-A"}}, "2026-12-14", "unknown header fields"),
+    ({"header": {}}, "2026-12-14", "non-empty object"),
+    ({"header": {"customer_po": "4711-A"}}, "14/12/2026", "today '14/12/2026'"),
+]
+
+
+@pytest.mark.parametrize(("expect", "today", "problem"), BAD_HEADERS)
+def test_checker_reports_a_bad_header_expectation(
+    catalog: Catalog, tmp_path: Path, expect: dict, today: str | None, problem: str
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    bad = {
+        "id": "header-001",
+        "category": "header",
+        "turns": ["Alfreds: 2 cabrales, PO 4711-A, deliver by Friday"],
+        "expect": HEADER_CASE | expect,
+    }
+    if today is not None:
+        bad["today"] = today
+    path.write_text(json.dumps(bad) + "\n", encoding="utf-8")
+    _, report = check_file(path, catalog)
+    assert any(problem in error for error in report.errors), report.errors
+
+
+def test_checker_accepts_a_good_header_expectation(catalog: Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "good.jsonl"
+    good = {
+        "id": "header-001",
+        "category": "header",
+        "today": "2026-12-14",
+        "turns": ["Alfreds: 2 cabrales, PO 4711-A, deliver by Friday, ship to our Lyon store"],
+        "expect": HEADER_CASE
+        | {
+            "header": {
+                "customer_po": "4711-A",
+                "requested_date": "2026-12-18",
+                "ship_to": "our lyon store",
+                "notes": None,
+            }
+        },
+    }
+    path.write_text(json.dumps(good) + "\n", encoding="utf-8")
+    _, report = check_file(path, catalog)
+    assert report.errors == []
 
 
 def test_superstore_cases_are_checked_against_the_superstore_catalog(

@@ -4,12 +4,15 @@ case runs on, and the report with its silent-loss count."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agents.desk import Turn
+from agents.reading.today import today
 from db.models import Order, Product
 from evals.runner import (
     CaseRun,
@@ -19,6 +22,7 @@ from evals.runner import (
     eval_store,
     load_cases,
     percentile,
+    play_case,
 )
 from evals.scoring import CaseResult, TurnRecord
 from orders.confirm import confirm_draft
@@ -138,3 +142,24 @@ def test_percentile_is_nearest_rank() -> None:
 def test_load_cases_honours_limit() -> None:
     assert len(load_cases(DATASET)) == 228
     assert [case["id"] for case in load_cases(DATASET, 2)] == ["exact-001", "exact-002"]
+
+
+class DayRecordingDesk:
+    """A desk stand-in that notes the day each turn ran on, as the tools would see it."""
+
+    def __init__(self) -> None:
+        self.days: list[date] = []
+
+    def chat(self, thread_id: str, message: str) -> Turn:
+        self.days.append(today())
+        return Turn(reply=message)
+
+
+def test_a_case_with_today_is_played_on_that_day_and_only_it() -> None:
+    desk = DayRecordingDesk()
+    pinned_case = {"id": "header-001", "turns": ["a", "b"], "today": "2026-12-14"}
+    turns = play_case(desk, pinned_case, "t-1")
+    assert [t.reply for t in turns] == ["a", "b"]
+    assert desk.days == [date(2026, 12, 14)] * 2
+    play_case(desk, {"id": "chat-001", "turns": ["c"]}, "t-2")
+    assert desk.days[-1] == datetime.now(UTC).date()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -338,3 +339,53 @@ def test_turn_record_reads_attention_when_the_desk_has_it() -> None:
     waiting = draft("ALFKI", line(11, 1)).model_copy(update={"open_items": [item]})
     new = TurnRecord.of(Turn(reply="Which lager?", draft=waiting, attention=["Which lager?"]))
     assert (new.attention, new.needs_attention, new.flagged) == (("Which lager?",), True, True)
+
+
+HEADED = {"customer_id": "ALFKI", "lines": {"11": 12}}
+
+
+def headed(**fields: Any) -> DraftView:
+    return draft("ALFKI", line(11, 12)).model_copy(update=fields)
+
+
+def test_header_fields_are_compared_each_in_its_own_way() -> None:
+    expect = HEADED | {
+        "header": {
+            "customer_po": "4711-A",
+            "requested_date": "2026-12-18",
+            "ship_to": "Our Lyon store",
+            "notes": None,
+        }
+    }
+    view = headed(
+        customer_po="4711-A", requested_date=date(2026, 12, 18), ship_to="our lyon store."
+    )
+    result = score_case(case(**expect), [turn(view=view)])
+    assert result.passed, result.reason
+    assert result.checks["header"] is True
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"customer_po": "4711-a"}, "customer_po '4711-a' != '4711-A'"),
+        ({"customer_po": "4711-A", "requested_date": date(2026, 12, 19)}, "'2026-12-19'"),
+        ({"customer_po": "4711-A", "notes": "back door"}, "notes 'back door' != None"),
+    ],
+)
+def test_a_wrong_or_missing_header_field_fails_and_is_a_silent_loss(
+    fields: dict[str, Any], reason: str
+) -> None:
+    expect = HEADED | {
+        "header": {"customer_po": "4711-A", "requested_date": "2026-12-18", "notes": None}
+    }
+    fields.setdefault("requested_date", date(2026, 12, 18))
+    result = score_case(case(**expect), [turn(view=headed(**fields))])
+    assert result.checks["header"] is False
+    assert reason in result.reason
+    assert result.silent_loss  # nothing was raised, so nobody would notice
+
+
+def test_header_expected_without_a_draft_fails() -> None:
+    result = score_case(case(**(HEADED | {"header": {"customer_po": "1"}})), [turn("Hm?")])
+    assert result.checks["header"] is False
