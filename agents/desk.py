@@ -74,7 +74,9 @@ from memory.store import Memory, MemoryStore
 from memory.threads import close_checkpointer
 from orders.customers import CustomerIndex
 from orders.drafts import latest_draft_for_thread, open_draft_for_thread
+from orders.drafts import set_header as set_draft_header
 from orders.errors import NoOpenDraft, OrderError
+from orders.header import check_field_names
 from orders.history import cancel_order
 from orders.schemas import DraftView, OrderView
 from orders.threads import (
@@ -113,6 +115,8 @@ DATABASE_DOWN_REPLIES = {
     "reject": "Not cancelled: the order database could not be reached. Please try again "
     "in a moment.",
     "set_quantities": "Not changed: the order database could not be reached. Please try "
+    "again in a moment.",
+    "set_header": "Not changed: the order database could not be reached. Please try "
     "again in a moment.",
 }
 BUSY_REPLY = (
@@ -475,6 +479,29 @@ class OrderDesk:
                     set_thread_quantities(
                         session=session, thread_id=thread_id, quantities=quantities
                     )
+                    session.commit()
+                except OrderError as error:
+                    session.rollback()
+                    return self._turn(thread_id, [], reply=str(error), error=str(error))
+            return self._turn(thread_id, [], reply="")
+
+    @_database_down_is_a_turn
+    def set_header(self, thread_id: str, *, user: str | None = None, **fields: Any) -> Turn:
+        """Header fields edited on the Chat page (customer_po, requested_date, ship_to,
+        notes; None or a blank text clears one, a field not given stays), all or none,
+        under the thread's lock. A refusal (a date in the past, a PO too long, no open
+        draft) changes nothing: it is the Turn's `error` and reply. The Turn's draft is
+        the draft as it now stands."""
+        with self._one_turn(thread_id) as busy:
+            if busy:
+                return busy
+            with Session(self.engine) as session:
+                try:
+                    check_field_names(fields)
+                    draft = open_draft_for_thread(session=session, thread_id=thread_id)
+                    if draft is None:
+                        raise NoOpenDraft("There is no open draft to change.")
+                    set_draft_header(session=session, draft_id=draft.draft_id, **fields)
                     session.commit()
                 except OrderError as error:
                     session.rollback()

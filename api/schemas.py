@@ -7,7 +7,8 @@ validated where they enter.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -53,6 +54,16 @@ def _not_a_number(value: object) -> object:
 
 
 UtcDateTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_as_utc)]
+
+
+def _iso_day(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic would also take Unix times and date-times as a date."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected an ISO 8601 date such as 2026-12-20")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_day)]
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -127,7 +138,20 @@ class OpenItemOut(BaseModel):
     candidates: list[int] = Field(description="Product ids that might be meant")
 
 
-class DraftOut(BaseModel):
+class HeaderOut(BaseModel):
+    """The order header of a draft or an order; every field is null until set."""
+
+    customer_po: str | None = Field(description="The customer's purchase-order number")
+    requested_date: date | None = Field(description="The delivery date the customer asked for")
+    ship_to: str | None = Field(description="Where to ship, as set; null: not set")
+    notes: str | None = Field(description="A note for the warehouse or the customer")
+    ship_to_default: str | None = Field(description="The customer's address on file")
+    ship_to_effective: str | None = Field(
+        description="Where the order ships: ship_to, else the customer's address on file"
+    )
+
+
+class DraftOut(HeaderOut):
     draft_id: int
     customer_id: str | None
     customer_name: str | None
@@ -189,7 +213,8 @@ class ChatIn(BaseModel):
 
 
 class OrderFilters(BaseModel):
-    """GET /api/orders's query: customer, status, creation time [since, until), a page."""
+    """GET /api/orders's query: customer, status, creation time [since, until), customer
+    PO number, requested delivery date [delivery_from, delivery_until], a page."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -197,6 +222,20 @@ class OrderFilters(BaseModel):
     status: Literal["confirmed", "cancelled"] | None = None
     since: UtcDateTime | None = Field(default=None, description="Created at or after")
     until: UtcDateTime | None = Field(default=None, description="Created before")
+    po: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="The customer's PO number, exactly (in any case)",
+        examples=["PO-7781"],
+    )
+    delivery_from: IsoDate | None = Field(
+        default=None, description="Requested delivery on or after this date"
+    )
+    delivery_until: IsoDate | None = Field(
+        default=None, description="Requested delivery on or before this date"
+    )
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=1_000_000)
 
@@ -210,7 +249,7 @@ class OrderLineOut(BaseModel):
     line_total: Money
 
 
-class OrderOut(BaseModel):
+class OrderOut(HeaderOut):
     order_id: int
     customer_id: str
     customer_name: str

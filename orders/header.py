@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -142,6 +143,15 @@ class OrderHeader(BaseModel):
     def given(self) -> dict[str, Any]:
         """The fields that have a value."""
         return self.model_dump(exclude_none=True)
+
+
+def check_field_names(names: Iterable[str]) -> None:
+    """InvalidHeader unless every name is a header field."""
+    unknown = sorted(set(names) - set(FIELDS))
+    if unknown:
+        raise InvalidHeader(
+            f"{', '.join(map(repr, unknown))} is not a header field ({', '.join(FIELDS)} are)."
+        )
 
 
 def parse_header(*, today: date | None = None, **fields: object) -> OrderHeader:

@@ -34,13 +34,17 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 
 @router.get("", response_model=OrderPage)
 def get_orders(book: BookDep, filters: Annotated[OrderFilters, Query()]) -> OrderPage:
-    """Orders newest first, filtered by customer, status and creation time [since, until),
-    with how many match in all."""
+    """Orders newest first, filtered by customer, status, creation time [since, until),
+    customer PO number (exact, any case) and requested delivery date (inclusive), with how
+    many match in all."""
     page = book.orders(
         customer_id=filters.customer_id,
         status=filters.status,
         since=filters.since,
         until=filters.until,
+        po=filters.po,
+        delivery_from=filters.delivery_from,
+        delivery_until=filters.delivery_until,
         limit=filters.limit,
         offset=filters.offset,
     )
