@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from db.models import Customer, Order, OrderStatus, Product
+from orders.audit import EventView, order_events
 from orders.history import count_orders, list_orders, order_status
 from orders.schemas import OrderView
 from orders.stats import MonthCount, ProductSales, orders_per_month, top_products
@@ -133,6 +134,12 @@ class OrderBook:
         """One order with its lines. Raises OrderNotFound."""
         with self._session() as session:
             return order_status(session=session, order_id=order_id)
+
+    def events(self, order_id: int) -> list[EventView]:
+        """The order's audit trail, oldest first: its draft's changes, then its own events.
+        Raises OrderNotFound."""
+        with self._session() as session:
+            return order_events(session, order_id)
 
     def todays_orders(self, now: datetime | None = None, *, limit: int = 50) -> list[OrderView]:
         """Orders created on `now`'s calendar day (in `now`'s time zone; default: UTC
