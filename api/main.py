@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from agents.desk import OrderDesk
 from api.deps import check_auth, key_ring, require_key
 from api.errors import COMMON_ERRORS, MAX_BODY_BYTES, BodyLimit, add_error_handlers
-from api.routes import chat, health, orders, search
+from api.routes import chat, documents, health, orders, search
 from bootstrap import Services, build_services, database_problem
 from config import ConfigError, configure_logging, get_settings
 from rag.chroma import ChromaConnection
@@ -85,7 +85,7 @@ def create_app(desk: OrderDesk | None = None, *, chroma: ClientAPI | None = None
     )
     app.include_router(health.router, prefix="/api")
     keyed = APIRouter(prefix="/api", dependencies=[Depends(require_key)], responses=COMMON_ERRORS)
-    for resource in (search, chat, orders):
+    for resource in (search, chat, orders, documents):
         keyed.include_router(resource.router)
     app.include_router(keyed)
     add_error_handlers(app)
