@@ -34,11 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from bootstrap import build_services  # the composition root, above agents/
+    from orders.audit import acting_as
 
     thread = args.thread or f"cli-{uuid.uuid4().hex[:12]}"
     services = build_services(settings, provider=args.provider)
     try:
-        turn = services.desk.chat(thread, args.message, user=args.user)
+        # The audit trail names who ran it: --user, else "cli".
+        with acting_as(args.user or "cli"):
+            turn = services.desk.chat(thread, args.message, user=args.user)
     finally:
         services.close()
     if args.json:

@@ -72,6 +72,7 @@ from db.locks import ThreadBusy, ThreadLocks
 from memory.outbox import OutboxRelay
 from memory.store import Memory, MemoryStore
 from memory.threads import close_checkpointer
+from orders.audit import acting_as, current_actor
 from orders.customers import CustomerIndex
 from orders.drafts import latest_draft_for_thread, open_draft_for_thread
 from orders.drafts import set_header as set_draft_header
@@ -318,7 +319,7 @@ class OrderDesk:
                 reply=f"That message is too long ({len(text):,} characters; the limit is "
                 f"{MAX_MESSAGE_CHARS:,}). Please send the order in smaller parts.",
             )
-        with self._one_turn(thread_id, text) as busy:
+        with self._one_turn(thread_id, text, user=user) as busy:
             return busy or self._run_turn(thread_id, text, user)
 
     def chat_stream(
@@ -357,7 +358,7 @@ class OrderDesk:
         (`orders.threads.confirm_thread_draft`, the tool's own path). While the draft
         needs attention it refuses with the open question and changes nothing.
         """
-        with self._one_turn(thread_id) as busy:
+        with self._one_turn(thread_id, user=user) as busy:
             if busy:
                 return busy
             draft = self.current_draft(thread_id)
@@ -389,7 +390,7 @@ class OrderDesk:
     @_database_down_is_a_turn
     def reject(self, thread_id: str, *, user: str | None = None) -> Turn:
         """The Cancel button: do not confirm, and discard the thread's open draft."""
-        with self._one_turn(thread_id) as busy:
+        with self._one_turn(thread_id, user=user) as busy:
             if busy:
                 return busy
             self._clear_interrupt(thread_id, user)
@@ -403,11 +404,15 @@ class OrderDesk:
                 thread_id, [], reply="Cancelled: the draft was discarded and nothing was ordered."
             )
 
-    def cancel_order(self, order_id: int, *, customer_id: str | None = None) -> OrderView:
+    def cancel_order(
+        self, order_id: int, *, customer_id: str | None = None, user: str | None = None
+    ) -> OrderView:
         """Cancel a confirmed order (stock back, exactly once; `customer_id` refuses
-        another customer's) and tell memory before returning. OrderError when refused."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            view = cancel_order(session=session, order_id=order_id, customer_id=customer_id)
+        another customer's) and tell memory before returning. OrderError when refused.
+        The audit trail records it as `user`'s (unless a caller is already `acting_as`)."""
+        with acting_as(current_actor() or user):
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                view = cancel_order(session=session, order_id=order_id, customer_id=customer_id)
         self._remember_order(order_id)
         return view
 
@@ -471,7 +476,7 @@ class OrderDesk:
         """Quantities edited in the draft's table (product id -> whole units; 0 takes the
         line off), all or none, under the thread's lock. A refusal changes nothing: it is
         the Turn's `error` and reply. The Turn's draft is the draft as it now stands."""
-        with self._one_turn(thread_id) as busy:
+        with self._one_turn(thread_id, user=user) as busy:
             if busy:
                 return busy
             with Session(self.engine) as session:
@@ -492,7 +497,7 @@ class OrderDesk:
         under the thread's lock. A refusal (a date in the past, a PO too long, no open
         draft) changes nothing: it is the Turn's `error` and reply. The Turn's draft is
         the draft as it now stands."""
-        with self._one_turn(thread_id) as busy:
+        with self._one_turn(thread_id, user=user) as busy:
             if busy:
                 return busy
             with Session(self.engine) as session:
@@ -697,12 +702,18 @@ class OrderDesk:
             self._invoke(thread_id, Command(resume=reject("The user did not confirm.")), user)
 
     @contextmanager
-    def _one_turn(self, thread_id: str, message: str | None = None) -> Iterator[Turn | None]:
+    def _one_turn(
+        self, thread_id: str, message: str | None = None, *, user: str | None = None
+    ) -> Iterator[Turn | None]:
         """Hold the thread's lock for the body, which gets None; or, when another turn of
         the thread (in any process) holds it past the wait, a busy Turn and no lock.
         A body that ran counts as the thread's latest activity (`message` its title, if it
-        has none yet)."""
+        has none yet). What the body changes is `user`'s in the audit trail, unless the
+        caller already named someone (`orders.audit.acting_as`: the API names the key's
+        owner); the tools the turn runs inherit it, as LangGraph copies the context into
+        the threads it runs them on."""
         with ExitStack() as held:
+            held.enter_context(acting_as(current_actor() or user))
             try:
                 held.enter_context(self._locks.hold(thread_id))
             except ThreadBusy:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import DeskDep, ServicesDep
+from api.deps import DeskDep, Owner, ServicesDep
 from api.errors import ORDER_ERRORS
 from api.render import order_out
 from api.schemas import CancelIn, OrderFilters, OrderOut, OrderPage
@@ -64,11 +64,14 @@ def get_order(book: BookDep, order_id: OrderId) -> OrderOut:
 
 
 @router.post("/{order_id}/cancel", response_model=OrderOut, responses=ORDER_ERRORS)
-def cancel(desk: DeskDep, order_id: OrderId, body: CancelIn | None = None) -> OrderOut:
+def cancel(
+    desk: DeskDep, owner: Owner, order_id: OrderId, body: CancelIn | None = None
+) -> OrderOut:
     """Cancel a confirmed order and put its stock back, exactly once.
 
     Without `customer_id` any order may be cancelled (the key holder is trusted); with it,
-    an order of another customer is refused with 403. A second cancel is a 409.
+    an order of another customer is refused with 403. A second cancel is a 409. The
+    order's trail records the cancellation as the key's.
     """
     customer_id = body.customer_id if body else None
-    return order_out(desk.cancel_order(order_id, customer_id=customer_id))
+    return order_out(desk.cancel_order(order_id, customer_id=customer_id, user=owner))
