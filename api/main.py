@@ -25,6 +25,7 @@ from agents.desk import OrderDesk
 from api.deps import check_auth, key_ring, require_key
 from api.errors import COMMON_ERRORS, MAX_BODY_BYTES, BodyLimit, add_error_handlers
 from api.routes import chat, documents, health, orders, search
+from api.routes.events import router as events_router
 from bootstrap import Services, build_services, database_problem
 from config import ConfigError, configure_logging, get_settings
 from rag.chroma import ChromaConnection
@@ -87,6 +88,7 @@ def create_app(desk: OrderDesk | None = None, *, chroma: ClientAPI | None = None
     keyed = APIRouter(prefix="/api", dependencies=[Depends(require_key)], responses=COMMON_ERRORS)
     for resource in (search, chat, orders, documents):
         keyed.include_router(resource.router)
+    keyed.include_router(events_router)  # an order's audit trail
     app.include_router(keyed)
     add_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
