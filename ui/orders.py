@@ -1,6 +1,8 @@
-"""Orders page: the history with filters and paging, an order opened by clicking its row,
-cancel behind a confirmation dialog (its result a toast that survives the rerun), and
-charts of orders per month and the products selling the most units.
+"""Orders page: the history with filters (customer, status, PO number, dates) and paging,
+an order opened by clicking its row - its header, lines, the confirmation to send (PDF and
+e-mail text) and its audit trail - cancel behind a confirmation dialog (its result a toast
+that survives the rerun), and charts of orders per month and the products selling the most
+units.
 
 Reads go through the order book (`services.orders`), the cancel through the desk; the
 page itself only renders.
@@ -15,9 +17,13 @@ import streamlit as st
 
 from orders.book import ORDER_STATUSES, OrderBook, OrderPage
 from orders.errors import OrderError
+from orders.header import PO_MAX
 from orders.schemas import OrderView
+from ui.audit import order_events
 from ui.common import desk_or_stop, services_or_stop, sidebar
+from ui.documents import download_buttons
 from ui.format import MONEY_COLUMN, money
+from ui.header import header_caption
 
 PAGE_SIZE = 50
 TOAST = "orders_toast"  # a message to show as a toast on the next run
@@ -29,18 +35,22 @@ VIEW = "orders_view"  # counts filter changes: each gets a table (and selection)
 
 def filters(book: OrderBook, span: tuple[date, date]) -> dict[str, Any]:
     customers = {c.customer_id: f"{c.name} ({c.customer_id})" for c in book.customers()}
-    left, middle, right = st.columns([2, 1, 2])
+    left, middle, po_column, right = st.columns([2, 1, 1, 2])
     customer = left.selectbox(
         "Customer",
         [None, *customers],
         format_func=lambda c: "All customers" if c is None else customers[c],
     )
     status = middle.selectbox("Status", [None, *ORDER_STATUSES], format_func=lambda s: s or "Any")
+    po = po_column.text_input(
+        "PO number", placeholder="any", max_chars=PO_MAX, help="The customer's PO number, exact"
+    )
     days = right.date_input("Placed between", value=span, format="YYYY-MM-DD")
     start, end = days if isinstance(days, tuple) and len(days) == 2 else (days, days)  # type: ignore[misc]
     return {
         "customer_id": customer,
         "status": status,
+        "po": po.strip() or None,  # the customer's PO number, exact (any case)
         "since": datetime.combine(start, time.min, UTC),
         "until": datetime.combine(end, time.min, UTC) + timedelta(days=1),
     }
@@ -68,6 +78,8 @@ def history(book: OrderBook, chosen: dict[str, Any]) -> OrderView | None:
                 "order": o.order_id,
                 "placed": o.created_at.date(),
                 "customer": o.customer_name,
+                "PO": o.customer_po or "",
+                "deliver by": o.requested_date,
                 "status": o.status,
                 "lines": len(o.lines),
                 "total": float(o.total),
@@ -114,6 +126,8 @@ def detail(book: OrderBook, order_id: int) -> None:
         + (f" · confirmed by {order.created_by}" if order.created_by else "")
         + (f" · cancelled {order.cancelled_at:%Y-%m-%d %H:%M}" if order.cancelled_at else "")
     )
+    if caption := header_caption(order):
+        st.caption(caption)
     st.dataframe(
         [
             {
@@ -133,12 +147,15 @@ def detail(book: OrderBook, order_id: int) -> None:
             "line total": st.column_config.NumberColumn(format=MONEY_COLUMN),
         },
     )
+    download_buttons(order.order_id, key_prefix="orders")
     if order.status == "confirmed":
         st.button(
             f"Cancel order {order.order_id}",
             on_click=st.session_state.__setitem__,
             args=(ASKED, (order.order_id, order.customer_name)),
         )
+    with st.expander("Audit trail: who changed what, and when"):
+        order_events(book, order.order_id)
 
 
 def _forget_cancel() -> None:
