@@ -229,3 +229,11 @@ def test_one_money_format(value: Decimal | float | int, shown: str) -> None:
     assert money(value) == shown
     if value >= 0 and value != Decimal("0.005"):
         assert page_money(value) == shown  # the same as the pages'
+
+
+def test_a_long_order_runs_onto_more_pages_and_loses_no_line() -> None:
+    order = view(*(f"Product {i:03d}" for i in range(80)))
+    document = confirmation_pdf(order)
+    assert len(PdfReader(io.BytesIO(document)).pages) > 1
+    text = pdf_text(document)
+    assert all(row(line) in text for line in order.lines) and f"Total {money(order.total)}" in text
