@@ -17,13 +17,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from agents.desk import OrderDesk
 from db.engine import session_scope
-from db.models import Draft, OrderEvent
+from db.models import Draft, DraftLine, OrderEvent
 from orders import audit
 from orders.audit import EventView, acting_as, draft_events, order_events, recorded_actor
 from orders.book import OrderBook
@@ -394,3 +394,47 @@ def test_the_orders_page_shows_the_trail_in_words(seeded: Engine) -> None:
     assert "before the audit trail" in historical.caption[0].value
     missing = AppTest.from_function(trail_page, args=(book, 999_999)).run()
     assert missing.warning[0].value == "There is no order 999999."
+
+
+def test_statements_that_bypass_the_flush_are_recorded_too(session: Session) -> None:
+    """Bulk and Core DML through Session.execute (bench.orders prepares drafts so; a
+    future change could write so): the same events as the ORM's."""
+    drafts, lines = Draft.__table__, DraftLine.__table__
+    with acting_as(AMY):
+        ids = list(
+            session.scalars(
+                insert(Draft).returning(Draft.draft_id),
+                [{"customer_id": "ALFKI"}, {"customer_id": "ERNSH"}],
+            )
+        )
+        session.execute(
+            insert(DraftLine),
+            [{"draft_id": ids[0], "product_id": 14, "quantity": 2, "position": 0}],
+        )
+        session.execute(
+            update(drafts).where(drafts.c.draft_id == ids[0]).values(customer_id="BONAP")
+        )
+        session.execute(
+            update(lines)
+            .where(lines.c.draft_id == bindparam("d"))
+            .values(quantity=lines.c.quantity + 1),
+            {"d": ids[0]},
+        )
+        session.execute(delete(lines).where(lines.c.draft_id == ids[0]))
+        session.execute(
+            update(drafts).where(drafts.c.draft_id == ids[1]).values(status="discarded")
+        )
+        session.execute(update(drafts).where(drafts.c.draft_id == -1).values(status="discarded"))
+        session.commit()
+    first = draft_events(session, ids[0])
+    assert [(e.kind, e.actor) for e in first] == [
+        ("drafted", AMY),
+        ("line_added", AMY),
+        ("customer_changed", AMY),
+        ("line_changed", AMY),
+        ("line_removed", AMY),
+    ]
+    assert first[2].detail["after_name"] == "Bon app'"
+    assert (first[3].detail["before"], first[3].detail["after"]) == (2, 3)
+    assert first[4].detail == {"product_id": 14, "quantity": 3, "product": "Tofu"}
+    assert [e.kind for e in draft_events(session, ids[1])] == ["drafted", "discarded"]
