@@ -11,9 +11,10 @@ refused change rolls both back, and a rolled-back savepoint takes its events wit
   A new draft's first lines are part of its `drafted` event.
 - Statements run through `Session.execute`, Core or ORM-enabled (orders.confirm inserts
   the order and claims the draft with Core statements; orders.history.cancel_order
-  updates the order's status): `do_orm_execute` reads the rows a statement may change
-  (locking them on PostgreSQL), runs it, reads them again and records what changed. An
-  update that changes no audited column (stock, `updated_at`, a draft's claim by
+  updates the order's status): `do_orm_execute` records an insert from its values after
+  it ran; for an update (or a delete of draft lines) it reads the rows the statement may
+  change (locking them on PostgreSQL), runs it, reads them again and records what
+  changed. An update of no audited column (stock, `updated_at`, a draft's claim by
   confirmation: the order's insert is the `confirmed` event) costs nothing.
 
 Not seen: SQL sent on a bare `Connection` or as `text()`; nothing writes these tables that
