@@ -21,6 +21,7 @@ logged and never break a turn.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
@@ -340,7 +341,11 @@ class OrderDesk:
             except BaseException as error:  # noqa: BLE001 - re-raised in the consumer
                 events.put(error)
 
-        threading.Thread(target=run, name=f"turn-{thread_id}", daemon=True).start()
+        # The caller's context goes with the turn (who is acting, for the audit trail).
+        context = contextvars.copy_context()
+        threading.Thread(
+            target=context.run, args=(run,), name=f"turn-{thread_id}", daemon=True
+        ).start()
         while True:
             event = events.get()
             if isinstance(event, BaseException):

@@ -12,7 +12,6 @@ so a page nobody touches never reruns.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from typing import Any
@@ -23,32 +22,19 @@ import streamlit as st
 from agents.confirmation import why_not_confirmable
 from agents.desk import ReplyText, StepDone, Turn, TurnDone
 from orders.schemas import DraftView
-from ui.common import desk_or_stop, services_or_stop, sidebar, signed_in_user
+from ui.common import acting_user, desk_or_stop, owner_id, services_or_stop, sidebar
+from ui.documents import download_buttons
 from ui.format import MONEY_COLUMN, money
+from ui.header import header_caption, header_editor
 from ui.steps import describe
 
 THREAD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
-BROWSER_KEY = re.compile(r"^[0-9a-f]{32}$")
 BADGES = {"ok": "✅ ok", "short_stock": "⚠️ short stock", "discontinued": "⛔ discontinued"}
 FLAGGED = "background-color: rgba(255, 193, 7, 0.25)"
 ROW_PX, HEADER_PX = 35, 38
 
 
 # --- who and which conversation ---------------------------------------------------------
-
-
-def owner() -> str:
-    """This user's owner id: the signed-in user's, else this browser's key (kept in the
-    URL, so a reload or a bookmark keeps its conversations)."""
-    user = signed_in_user()
-    if user:
-        return "user:" + hashlib.sha256(user.strip().lower().encode()).hexdigest()[:32]
-    key = st.query_params.get("k")
-    if not key or not BROWSER_KEY.match(key):
-        key = st.session_state.get("browser_key") or uuid.uuid4().hex
-        st.query_params["k"] = key
-    st.session_state.browser_key = key
-    return f"ui:{key}"
 
 
 def new_thread_id() -> str:
@@ -60,7 +46,7 @@ def current_thread(desk: Any) -> str:
     wanted = st.query_params.get("c")
     if wanted and wanted == st.session_state.get("claimed"):
         return wanted
-    if wanted and THREAD.match(wanted) and desk.claim(wanted, owner()):
+    if wanted and THREAD.match(wanted) and desk.claim(wanted, owner_id()):
         st.session_state.claimed = wanted
         return wanted
     if wanted:
@@ -68,7 +54,7 @@ def current_thread(desk: Any) -> str:
             "That conversation link is not one of yours, so a new conversation was started."
         )
     thread_id = new_thread_id()
-    while not desk.claim(thread_id, owner()):
+    while not desk.claim(thread_id, owner_id()):
         thread_id = new_thread_id()
     st.session_state.claimed = thread_id
     st.query_params["c"] = thread_id
@@ -86,7 +72,7 @@ def open_conversation(thread_id: str | None) -> None:
 
 
 def discard(thread_id: str) -> None:
-    turn = desk_or_stop().reject(thread_id, user=signed_in_user())
+    turn = desk_or_stop().reject(thread_id, user=acting_user())
     st.session_state.flash = turn.reply
     if thread_id == st.session_state.get("shown_thread"):
         st.session_state.messages.append(assistant(turn.reply))
@@ -157,7 +143,7 @@ def run_turn(desk: Any, thread_id: str, prompt: str) -> Turn:
         steps_area, reply_area = st.container(), st.empty()
         box, text, turn = None, "", None
         st.session_state.in_flight = True
-        for event in desk.chat_stream(thread_id, prompt, user=signed_in_user()):
+        for event in desk.chat_stream(thread_id, prompt, user=acting_user()):
             if isinstance(event, ReplyText):
                 text += event.text
                 reply_area.markdown(as_markdown(text))
@@ -235,7 +221,7 @@ def edit_quantities(thread_id: str, key: str, product_ids: list[int]) -> None:
             value = "" if value is None else str(value).strip()
             changes[product_ids[int(row)]] = int(value) if value.isdecimal() else value
     if changes:
-        turn = desk_or_stop().set_quantities(thread_id, changes, user=signed_in_user())
+        turn = desk_or_stop().set_quantities(thread_id, changes, user=acting_user())
         if turn.error:
             st.session_state.table_error = (
                 f"Not changed: {turn.reply} Quantities are whole numbers of units; 0 removes"
@@ -247,6 +233,7 @@ def edit_quantities(thread_id: str, key: str, product_ids: list[int]) -> None:
 def draft_table(thread_id: str, draft: DraftView) -> None:
     who = draft.customer_name or "a customer not named yet"
     st.subheader(f"Draft for {who}")
+    header_editor(desk_or_stop(), thread_id, draft)
     if not draft.lines:
         st.caption("No lines yet.")
         return
@@ -291,13 +278,13 @@ def open_items(draft: DraftView) -> None:
 
 
 def confirm(thread_id: str) -> None:
-    turn = desk_or_stop().approve(thread_id, user=signed_in_user())
+    turn = desk_or_stop().approve(thread_id, user=acting_user())
     st.session_state.messages.append(assistant(turn.reply, turn.steps))
     remember_customer(turn)
 
 
 def cancel(thread_id: str) -> None:
-    turn = desk_or_stop().reject(thread_id, user=signed_in_user())
+    turn = desk_or_stop().reject(thread_id, user=acting_user())
     st.session_state.messages.append(assistant(turn.reply, turn.steps))
 
 
@@ -329,6 +316,9 @@ def order_card(desk: Any, thread_id: str) -> None:
         )
     else:
         st.info(f"Order {order.order_id} for {order.customer_name} is {order.status}.")
+    if caption := header_caption(order):
+        st.caption(caption)
+    download_buttons(order.order_id, key_prefix="chat")
 
 
 # --- a first page that starts work ------------------------------------------------------
@@ -376,7 +366,7 @@ def first_page(desk: Any, thread_id: str) -> None:
             )
     with right:
         st.markdown("**Open drafts**")
-        drafts = [c for c in desk.conversations(owner()) if c.draft and c.thread_id != thread_id]
+        drafts = [c for c in desk.conversations(owner_id()) if c.draft and c.thread_id != thread_id]
         if not drafts:
             st.caption("No open drafts.")
         for conversation in drafts[:8]:
@@ -397,7 +387,7 @@ def first_page(desk: Any, thread_id: str) -> None:
 def conversations_sidebar(desk: Any, thread_id: str) -> None:
     with st.sidebar:
         st.button("➕ New conversation", on_click=open_conversation, args=(None,), width="stretch")
-        listed = [c for c in desk.conversations(owner()) if c.title != c.thread_id or c.draft]
+        listed = [c for c in desk.conversations(owner_id()) if c.title != c.thread_id or c.draft]
         if listed:
             st.markdown("**Recent conversations**")
         for conversation in listed:

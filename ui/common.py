@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import uuid
 from typing import Any
 
 import streamlit as st
@@ -34,6 +37,38 @@ def signed_in_user() -> str | None:
         return None
     user: Any = st.user
     return getattr(user, "email", None) or getattr(user, "name", None)
+
+
+BROWSER_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def browser_key() -> str:
+    """This browser's key in demo mode: made on the first visit and kept in the page's
+    URL (`k=`), so a reload or a bookmark keeps its conversations. It is a secret (it
+    opens those conversations): only its digest is ever shown or stored."""
+    key = st.query_params.get("k")
+    if not key or not BROWSER_KEY.match(key):
+        key = st.session_state.get("browser_key") or uuid.uuid4().hex
+        st.query_params["k"] = key
+    st.session_state.browser_key = key
+    return key
+
+
+def owner_id() -> str:
+    """Who owns this user's conversations: the signed-in user, else this browser."""
+    user = signed_in_user()
+    if user:
+        return "user:" + hashlib.sha256(user.strip().lower().encode()).hexdigest()[:32]
+    return f"ui:{browser_key()}"
+
+
+def acting_user() -> str:
+    """Who this user is on the orders they confirm and in the audit trail: the signed-in
+    user, else this browser session by its key's digest (never the key itself)."""
+    user = signed_in_user()
+    if user:
+        return user
+    return "browser session " + hashlib.sha256(browser_key().encode()).hexdigest()[:12]
 
 
 def auth_configured() -> bool:

@@ -20,7 +20,7 @@ import streamlit as st
 from config import get_settings
 from orders.header import NOTES_MAX, PO_MAX, SHIP_TO_MAX, format_day, utc_today
 from orders.schemas import DraftView, OrderView
-from ui.common import signed_in_user
+from ui.common import acting_user
 
 NOTE_CHARS = 80  # of a note, in the one-line caption
 FIELDS = {"customer_po": "po", "requested_date": "date", "ship_to": "ship", "notes": "notes"}
@@ -105,7 +105,7 @@ def save_header(desk: Any, thread_id: str, draft: DraftView, key: str) -> None:
         draft, {name: st.session_state.get(f"{key}-{suffix}") for name, suffix in FIELDS.items()}
     )
     if changed:
-        turn = desk.set_header(thread_id, user=signed_in_user(), **changed)
+        turn = desk.set_header(thread_id, user=acting_user(), **changed)
         if turn.error:
             st.session_state[_error_key(thread_id)] = f"Not changed: {turn.reply}"
     versions = st.session_state.setdefault("header_versions", {})

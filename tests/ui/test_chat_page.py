@@ -6,8 +6,13 @@ model, the checkpointer in the same database; each AppTest is a fresh browser se
 
 from __future__ import annotations
 
+import hashlib
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from db.models import Order, OrderEvent
 from tests.ui.test_pages import APP, click, say, table
 
 ORDER = "Alfreds Futterkiste wants 12 Queso Cabrales and 5 tofu"
@@ -118,3 +123,26 @@ def test_confirm_shows_the_order_and_it_survives_a_reload(seeded: str) -> None:
     again = browser(**url_of(at))
     assert again.success and "11078" in again.success[0].value
     assert not again.dataframe
+
+
+def test_the_browser_session_confirms_by_its_keys_digest_never_the_key(
+    seeded: str, store_engine: Engine
+) -> None:
+    at = say(browser(), ORDER)
+    key = url_of(at)["k"]
+    say(at, "make the tofu 7")
+    click(at, "Confirm")
+    with Session(store_engine) as session:
+        order = session.scalars(select(Order).order_by(Order.order_id.desc())).first()
+        actors = set(
+            session.scalars(
+                select(OrderEvent.actor).where(
+                    (OrderEvent.draft_id == order.draft_id)
+                    | (OrderEvent.order_id == order.order_id)
+                )
+            )
+        )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    assert order.created_by == f"browser session {digest}"
+    assert actors == {f"browser session {digest}"}  # drafted, changed and confirmed by it
+    assert all(key not in (actor or "") for actor in actors)
