@@ -89,6 +89,12 @@ def _shape(text: str) -> str:
     return text if text.isascii() else text.translate(_SHAPE)
 
 
+def shape(text: str) -> str:
+    """`text` with accents removed and case kept, aligned character for character: what
+    the patterns built by `alternation` match (offsets are the original text's)."""
+    return _shape(text)
+
+
 _fold_word = functools.lru_cache(maxsize=16384)(fold)
 
 
@@ -232,6 +238,12 @@ def _alt(entries: Iterable[str]) -> str:
     return "(?:" + "|".join(parts) + ")" if parts else "(?!x)x"
 
 
+def alternation(entries: Iterable[str]) -> str:
+    """A regex alternation of folded words and phrases, longest first, each ending at a
+    word edge, for `shape`d text (so "ß" matches "ss")."""
+    return _alt(entries)
+
+
 def _lex(*kinds: str) -> str:
     return _alt(entry for kind in kinds for entry in words(kind))
 
@@ -336,6 +348,11 @@ def _postal4_ok(match: re.Match[str], shape: str) -> bool:
     return bool(match.group("cc")) or _known_city(match.group("city"))
 
 
+def _us_zip_ok(match: re.Match[str], _: str) -> bool:
+    """ "Portland OR 97219", but not "Ipoh Coffee, PO 10250": PO is a label, not a state."""
+    return fold(match.group("state")) not in words("noise_label_po_number")
+
+
 def _iban_ok(match: re.Match[str], _: str) -> bool:
     return 15 <= len(re.sub(r"\s", "", match.group("id"))) <= 34
 
@@ -368,8 +385,14 @@ def _rules() -> tuple[_Rule, ...]:
 def _label_rules() -> list[_Rule]:
     marker = _lex("noise_marker")
 
+    verb = _lex("noise_label_verb")
+
     def labelled(kind: NoiseKind, key: str) -> _Rule:
-        pattern = rf"(?<!\w){_lex(key)}(?:\s?[.:#])?(?:\s?{marker})?\s?[:#.]?\s?(?P<id>{_ID})"
+        # "PO 4471-B", "PO number: 4711-A", "the PO is 7781", "Bestellnummer lautet 4711"
+        pattern = (
+            rf"(?<!\w){_lex(key)}(?:\s?[.:#])?(?:\s?{marker})?(?:\s{verb})?\s?[:#.]?\s?"
+            rf"(?P<id>{_ID})"
+        )
         return _Rule(kind, _rx(pattern), 4, needs=_words_of(key))
 
     rules = [
@@ -611,7 +634,10 @@ def _address_rules() -> list[_Rule]:
         rule(rf"(?<![\w.-])(?:(?P<cc>[A-Z]{{1,3}})-)?(?P<code>\d{{4}})\s{city}", _postal4_ok),
         rule(r"(?<![\w-])\d{4,5}-\d{3}(?:\s[A-Z][\w'.-]*(?:\s[A-Z][\w'.-]*){0,2})?(?![\w-])"),
         rule(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}(?![A-Za-z0-9])"),
-        rule(r"(?<!\w)[A-Z][\w.'-]*(?:\s[A-Z][\w.'-]*)*,?\s[A-Z]{2}\s\d{5}(?:-\d{4})?(?!\d)"),
+        rule(
+            r"(?<!\w)[A-Z][\w.'-]*(?:\s[A-Z][\w.'-]*)*,?\s(?P<state>[A-Z]{2})\s\d{5}(?:-\d{4})?(?!\d)",
+            _us_zip_ok,
+        ),
         rule(r"(?<![A-Za-z0-9])[A-Z]\d[A-Z]\s?\d[A-Z]\d(?![A-Za-z0-9])"),
         rule(r"(?<![\w-])S-\d{3}\s?\d{2}(?:\s[A-Z][\w'.-]*)?", marks=("s-",)),
     ]

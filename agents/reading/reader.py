@@ -1,9 +1,11 @@
 """The reader's entry point: one chat message as a `Reading` that accounts for every part.
 
 `read_message()` returns the message's main intent and, beside it, every other request it
-makes (status, cancel, search...), the order lines or draft edits it names, the
-customer reference it used when that is not a known customer, what it set aside as
-ignorable (greetings, signatures, PO numbers, phones) and what it could not read. The
+makes (status, cancel, search...), the order lines or draft edits it names, the order
+header it gives (PO number, delivery date, ship-to, notes: `agents.reading.header`, read
+first and cut out, so none of its numbers becomes a quantity), the customer reference it
+used when that is not a known customer, what it set aside as ignorable (greetings,
+signatures, reference numbers, phones) and what it could not read. The
 caller (the offline model) resolves product phrases with catalog search and customers with
 the customer index; nothing read here is dropped without a trace.
 """
@@ -17,6 +19,7 @@ from typing import Literal
 from agents import confirmation
 from agents.reading import intents
 from agents.reading.edits import is_not_quantity, read_edit, reference_of
+from agents.reading.header import HeaderFound, find_header
 from agents.reading.items import Ask, NameTerms, read_items, tidy
 from agents.reading.lexicon import words
 from agents.reading.numbers import find_quantities
@@ -35,6 +38,7 @@ Intent = Literal[
     "usual",
     "habits",
     "remember",
+    "header",
     "chat",
 ]
 
@@ -70,7 +74,8 @@ class Reading:
     requests: list[intents.Request] = field(default_factory=list)  # further requests
     ignored: list[str] = field(default_factory=list)  # greeting, signature, PO 4471-B...
     customer_phrase: str | None = None  # "Acme Widgets" of "Acme Widgets wants 5 tofu"
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # e-mail header fields (From:...)
+    order_header: HeaderFound = field(default_factory=HeaderFound)  # PO, date, ship-to, notes
 
 
 def strip_prices(segment: str) -> str:
@@ -88,9 +93,18 @@ def read_message(
 ) -> Reading:
     """Read one user message. `has_draft`: the conversation has an open draft to edit;
     `names`: the numbers the catalog writes inside product names."""
-    text = TAGS.sub(" ", clean(message))
+    header = find_header(TAGS.sub(" ", clean(message)), has_draft=has_draft)
+    reading = _read_rest(header.rest, has_draft, names)
+    reading.order_header = header
+    if header and reading.intent == "chat" and not reading.price_request:
+        reading.intent = "header"  # "PO is 7781", "deliver on the 20th": the header only
+    return reading
+
+
+def _read_rest(text: str, has_draft: bool, names: NameTerms | None) -> Reading:
+    """The message without its order header: every request and line it holds."""
     folded = fold(text).strip()
-    if not folded:
+    if not re.search(r"\w", folded):
         return Reading("chat")
     note = intents.note_of(text)
     if note and not _orders_below(text):
