@@ -22,12 +22,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from agents.reading.today import today
 from db.engine import session_scope
 from memory.habits import usual_products as read_usual_products
 from memory.store import Memory, MemoryRefused, MemoryStore
 from orders import drafts
 from orders.customers import CustomerIndex
-from orders.errors import OrderError
+from orders.errors import InvalidHeader, OrderError
+from orders.header import FIELDS as HEADER_FIELDS
 from orders.history import cancel_order as cancel_confirmed_order
 from orders.history import order_status as read_order
 from orders.history import recent_orders as read_recent_orders
@@ -76,6 +78,55 @@ class OpenItemInput(BaseModel):
         default_factory=list,
         description="product_ids that might be meant (from search_catalog), for ambiguous",
     )
+
+
+class HeaderInput(BaseModel):
+    """The order header. A field left out stays as it is; null clears it."""
+
+    customer_po: str | None = Field(
+        default=None,
+        description="The customer's purchase-order number or their own order reference, "
+        "exactly as written ('4711-A'); at most 50 characters",
+    )
+    requested_date: str | None = Field(
+        default=None,
+        description="The delivery date the customer asks for, as an ISO date (YYYY-MM-DD): "
+        "work out 'by Friday', 'next Tuesday' or '15/12' from today's date first (numbers "
+        "are day first, as in 15/12). Not in the past, at most a year ahead",
+    )
+    ship_to: str | None = Field(
+        default=None,
+        description="Where to deliver, only when the customer names a place other than "
+        "their address on file ('our Lyon store', 'Hafenstraße 12, 20459 Hamburg')",
+    )
+    notes: str | None = Field(
+        default=None,
+        description="Delivery instructions or other remarks for this order ('use the back "
+        "door, dock 3'); a lasting fact about the customer goes to `remember` instead",
+    )
+
+
+def _set_header(session: Session, draft_id: int, header: HeaderInput | None) -> list[str]:
+    """Each header field given, one at a time, so a refused delivery date leaves the PO
+    (and the lines) in place; the refusals, for the tool's `error`."""
+    refused = []
+    for name in HEADER_FIELDS:
+        if header is None or name not in header.model_fields_set:
+            continue
+        value = {name: getattr(header, name)}
+        try:
+            drafts.set_header(session=session, draft_id=draft_id, today=today(), **value)
+        except InvalidHeader as error:
+            refused.append(str(error))
+    return refused
+
+
+def _draft_result(draft: DraftView, refused: list[str]) -> str:
+    """The draft, and `error` naming what of the header was refused, if anything."""
+    result: dict[str, Any] = {"draft": draft_json(draft)}
+    if refused:
+        result["error"] = " ".join(refused)
+    return _json(result)
 
 
 def _json(value: Any) -> str:
@@ -178,6 +229,7 @@ def draft_order(
     lines: list[LineInput],
     runtime: ToolRuntime[DeskContext],
     open_items: list[OpenItemInput] | None = None,
+    header: HeaderInput | None = None,
 ) -> str:
     """Start a new draft order for this conversation, replacing any draft not yet confirmed.
 
@@ -193,6 +245,13 @@ def draft_order(
     The result is the draft with each line's status: ok, short_stock (with `available`)
     or discontinued, and `needs_attention`. Show it to the user and ask them to confirm;
     do not confirm on their behalf.
+
+    `header`: the order header the message gives - the customer's PO number or order
+    reference, the delivery date they ask for (as YYYY-MM-DD), a ship-to other than their
+    address on file, delivery notes. Only what the message clearly says; never invent
+    one. A refused field (a date in the past or more than a year ahead) comes back as
+    `error` beside the draft, whose lines are drafted all the same: tell the user which
+    value was refused and why.
     """
     with session_scope(runtime.context.engine) as session:
         current = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
@@ -205,7 +264,10 @@ def draft_order(
             thread_id=runtime.context.thread_id,
             open_items=_items(open_items),
         )
-        return _json({"draft": draft_json(draft)})
+        refused = _set_header(session, draft.draft_id, header)
+        if header is not None:
+            draft = drafts.get_draft(session=session, draft_id=draft.draft_id)
+        return _draft_result(draft, refused)
 
 
 @tool
@@ -217,6 +279,7 @@ def update_draft(
     remove: list[int] | None = None,
     customer_id: str | None = None,
     open_items: list[OpenItemInput] | None = None,
+    header: HeaderInput | None = None,
 ) -> str:
     """Change this conversation's open draft.
 
@@ -227,8 +290,11 @@ def update_draft(
     placed as lines (unknown product, several products fit, unclear quantity, unknown
     customer), each with the phrase and the question to ask; they replace the current
     ones. Leave it out (null) to keep the current open items; pass [] once the user has
-    answered them all. The draft cannot be confirmed while it has open items. Returns
-    the updated draft, or an error if there is none.
+    answered them all. The draft cannot be confirmed while it has open items. `header`:
+    the header fields the user gives or changes ("PO is 7781", "deliver on the 20th" →
+    requested_date as YYYY-MM-DD, "ship to our Lyon store", "note: use the back door");
+    pass only those, the others stay; null clears one. Returns the updated draft, or an
+    error if there is none; a refused header field is `error` beside the updated draft.
     """
     with session_scope(runtime.context.engine) as session:
         draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
@@ -255,7 +321,8 @@ def update_draft(
             drafts.set_customer(session=session, draft_id=draft_id, customer_id=customer_id)
         if open_items is not None:
             drafts.set_open_items(session=session, draft_id=draft_id, items=_items(open_items))
-        return _json({"draft": draft_json(drafts.get_draft(session=session, draft_id=draft_id))})
+        refused = _set_header(session, draft_id, header)
+        return _draft_result(drafts.get_draft(session=session, draft_id=draft_id), refused)
 
 
 @tool

@@ -42,10 +42,12 @@ from rapidfuzz import fuzz, process
 
 from agents.offline import replies
 from agents.reading import noise
+from agents.reading.header import find_header, header_fields
 from agents.reading.intents import note_of
 from agents.reading.items import Ask, NameTerms, split_at_connectors
 from agents.reading.reader import Reading, read_message
 from agents.reading.text import clean, fold
+from agents.reading.today import today
 from config import get_settings
 
 DRAFT_TAG = re.compile(r"<draft>(.*?)</draft>", re.DOTALL)
@@ -94,11 +96,17 @@ class Plan:
     open_items: list[dict[str, Any]] = field(default_factory=list)  # what still needs an answer
     open_changed: bool = False  # the draft's open items differ from before the turn
     ignored: list[str] = field(default_factory=list)
+    header: dict[str, str] = field(default_factory=dict)  # PO, requested_date (ISO), ...
 
     @property
     def changes(self) -> bool:
         return bool(
-            self.set_lines or self.add_lines or self.remove or self.customer or self.open_changed
+            self.set_lines
+            or self.add_lines
+            or self.remove
+            or self.customer
+            or self.open_changed
+            or self.header
         )
 
     def ask(self, item: dict[str, Any]) -> None:
@@ -329,7 +337,8 @@ class OfflineOrderModel(BaseChatModel):
             {"product_id": line["product_id"], "quantity": line["quantity"]}
             for line in last["lines"]
         ]
-        return _call("draft_order", {"customer_id": customer["customer_id"], "lines": lines})
+        args = {"customer_id": customer["customer_id"], "lines": lines}
+        return _call("draft_order", _with_header(args, reading))
 
     def _on_usual(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
         customer = (
@@ -358,7 +367,8 @@ class OfflineOrderModel(BaseChatModel):
             if last is None:
                 return AIMessage(content=replies.no_previous_order(customer))
             lines = _order_lines(last)
-        return _call("draft_order", {"customer_id": customer["customer_id"], "lines": lines})
+        args = {"customer_id": customer["customer_id"], "lines": lines}
+        return _call("draft_order", _with_header(args, reading))
 
     def _on_habits(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
         customer = (
@@ -400,6 +410,10 @@ class OfflineOrderModel(BaseChatModel):
         return _call("remember", args)
 
     def _on_order(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
+        return self._on_edit(reading, text, draft, step)
+
+    def _on_header(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
+        """ "PO is 7781", "deliver on the 20th", "ship to our Lyon store": the draft's header."""
         return self._on_edit(reading, text, draft, step)
 
     def _on_edit(self, reading: Reading, text: str, draft: dict | None, step: Step) -> AIMessage:
@@ -445,7 +459,9 @@ class OfflineOrderModel(BaseChatModel):
             # changed draft ("ikura is not on the draft" right after removing it).
             notes = step.planned.get("notes", plan.notes)
             ignored = step.planned.get("ignored", plan.ignored)
-            return AIMessage(content=replies.draft_reply(changed[-1][1], notes, ignored))
+            asked = (changed[-1][0].get("args") or {}).get("header")
+            reply = replies.draft_reply(changed[-1][1], notes, ignored, header=asked)
+            return AIMessage(content=reply)
         if not plan.changes:
             if not plan.notes:
                 return AIMessage(content=replies.did_not_understand(reading_text(reading), draft))
@@ -455,15 +471,19 @@ class OfflineOrderModel(BaseChatModel):
             # A draft with no lines is kept only to hold a quantity the user gave for a
             # phrase that fits several products; other questions live in the reply.
             keep = [i for i in plan.open_items if i["kind"] == "ambiguous" and i["quantity"]]
-            if not lines and not (keep and plan.customer):
+            if not lines and not ((keep or plan.header) and plan.customer):
                 if plan.customer and not plan.notes and draft is None:
                     return AIMessage(content=replies.what_to_order(plan.customer))
+                if plan.header:  # "PO 4711" with nothing to put it on
+                    plan.notes.insert(0, replies.header_without_draft(plan.header))
                 reply = replies.nothing_drafted(plan.notes, draft, plan.customer)
                 return _open(reply, plan.open_items)
             customer_id = (plan.customer or {}).get("customer_id")
             args = {"customer_id": customer_id, "lines": lines}
             if plan.open_items:
                 args["open_items"] = plan.open_items
+            if plan.header:
+                args["header"] = plan.header
             return _planned(_call("draft_order", args), plan)
         args: dict[str, Any] = {}
         if plan.set_lines:
@@ -477,6 +497,8 @@ class OfflineOrderModel(BaseChatModel):
             plan.notes.insert(0, replies.customer_changed(plan.customer))
         if plan.open_changed:
             args["open_items"] = plan.open_items
+        if plan.header:
+            args["header"] = plan.header
         if not args:
             return _open(replies.nothing_drafted(plan.notes, draft), plan.open_items)
         return _planned(_call("update_draft", args), plan)
@@ -485,6 +507,8 @@ class OfflineOrderModel(BaseChatModel):
         self, reading: Reading, draft: dict | None, step: Step, customer: dict | None
     ) -> Plan:
         plan = Plan(customer=_found_customer(step) or customer, ignored=list(reading.ignored))
+        plan.header, unread = header_fields(reading.order_header, today())
+        plan.notes += [replies.unread_date(written) for written in unread]
         found = {
             call["args"]["query"]: _judged(call["args"]["query"], result)
             for call, result in step.done("search_catalog")
@@ -798,8 +822,12 @@ class OfflineOrderModel(BaseChatModel):
         if text not in self._found:
             if len(self._found) > 512:
                 self._found.clear()
+            # Without its header: "N.º de pedido 1" must not sound like a contact "Pedro".
+            plain = find_header(text).rest
             self._found[text] = (
-                self.customers.find_in(text) or self._from_content(text) or self._from_context(text)
+                self.customers.find_in(plain)
+                or self._from_content(plain)
+                or self._from_context(plain)
             )
         match = self._found[text]
         if match is None:
@@ -931,6 +959,12 @@ def _conversation_customer(earlier: list[BaseMessage]) -> dict[str, Any] | None:
             if isinstance(code, str) and code:
                 return {"customer_id": code, "company_name": code}
     return None
+
+
+def _with_header(args: dict[str, Any], reading: Reading) -> dict[str, Any]:
+    """ "Same as last time for Alfreds, PO 4711": the draft gets the header given too."""
+    header, _ = header_fields(reading.order_header, today())
+    return {**args, "header": header} if header else args
 
 
 def _planned(message: AIMessage, plan: Plan) -> AIMessage:

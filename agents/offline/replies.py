@@ -7,6 +7,7 @@ which read it from the database; nothing here computes a price.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from agents.reading.items import Ask
@@ -94,12 +95,18 @@ def _count(n: int, what: str) -> str:
 
 
 def draft_reply(
-    result: dict[str, Any] | None, notes: list[str], ignored: list[str] | None = None
+    result: dict[str, Any] | None,
+    notes: list[str],
+    ignored: list[str] | None = None,
+    *,
+    header: dict[str, Any] | None = None,
 ) -> str:
-    """What the turn did to the draft, in one line, then what needs attention: the draft's
-    lines themselves are shown by the draft's table (a list here would go stale after an
-    edit there), except the ones that cannot be sold, which are named with their reason."""
-    if not result or "error" in result:
+    """What the turn did to the draft, in one line - with its header: "PO 4711-A · deliver
+    by Fri 18 Dec 2026" - then what needs attention: the draft's lines themselves are shown
+    by the draft's table (a list here would go stale after an edit there), except the ones
+    that cannot be sold, which are named with their reason. `header` is the header the
+    turn asked for: a part of it the draft refused is named with the reason."""
+    if not result or "draft" not in result:
         error = (result or {}).get("error", "the draft could not be changed")
         return "\n".join([f"I couldn't change the draft: {error}", *notes])
     draft = result["draft"]
@@ -116,15 +123,67 @@ def draft_reply(
         if draft["lines"]
         else f"Draft for {who}: no lines yet"
     )
+    summary += "".join(f" · {part}" for part in header_parts(draft))
     if flags or open_items:
         attention = len(flags) + open_items
         summary += f" — {attention} need{'s' if attention == 1 else ''} attention"
-    parts = [summary + ".", *flags, *notes]
+    parts = [summary + ".", *flags]
+    if result.get("error"):
+        parts.append(header_refused(str(result["error"]), header or {}))
+    parts += notes
     skipped = ignored_note(ignored or [])
     if skipped:
         parts.append(skipped)
     parts.append(_next_step(draft))
     return "\n".join(parts)
+
+
+def header_parts(header: dict[str, Any]) -> list[str]:
+    """The order header in words: "PO 4711-A", "deliver by Fri 18 Dec 2026", "ship to our
+    Lyon store", "note: use the back door, dock 3" (long ones shortened)."""
+    parts = []
+    if header.get("customer_po"):
+        parts.append(f"PO {header['customer_po']}")
+    if header.get("requested_date"):
+        parts.append(f"deliver by {day_in_words(header['requested_date'])}")
+    if header.get("ship_to"):
+        parts.append(f"ship to {_short(str(header['ship_to']))}")
+    if header.get("notes"):
+        parts.append(f"note: {_short(str(header['notes']))}")
+    return parts
+
+
+def day_in_words(day: date | str) -> str:
+    """ "Fri 18 Dec 2026": the weekday, then day, month and year (no 12/11 ambiguity)."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def header_refused(error: str, asked: dict[str, Any]) -> str:
+    """ "⚠ I couldn't use the delivery date 2025-01-03: it is in the past (today is 14 Dec
+    2026)." - the lines were drafted all the same."""
+    reason = error[:1].lower() + error[1:]
+    if asked.get("requested_date") and "date" in error:
+        said = re.match(r"The requested delivery date [^.]*? (is .*)", error)
+        reason = f"it {said.group(1)}" if said else reason
+        return f"⚠ I couldn't use the delivery date {asked['requested_date']}: {reason}"
+    return f"⚠ I couldn't use all of the order header: {reason}"
+
+
+def header_without_draft(header: dict[str, Any]) -> str:
+    shown = " · ".join(header_parts(header))
+    return f"I read {shown}, but there is no draft to put it on yet."
+
+
+def unread_date(written: str) -> str:
+    return (
+        f"(I couldn't read “{written}” as a delivery date: give it as e.g. "
+        "2026-12-20 or “by Friday”.)"
+    )
 
 
 def _next_step(draft: dict[str, Any]) -> str:
