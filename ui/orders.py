@@ -20,7 +20,7 @@ from orders.errors import OrderError
 from orders.header import PO_MAX
 from orders.schemas import OrderView
 from ui.audit import order_events
-from ui.common import desk_or_stop, services_or_stop, sidebar
+from ui.common import acting_user, desk_or_stop, services_or_stop, sidebar
 from ui.documents import download_buttons
 from ui.format import MONEY_COLUMN, money
 from ui.header import header_caption
@@ -169,7 +169,7 @@ def confirm_cancel(order_id: int, customer_name: str) -> None:
     if yes.button("Yes, cancel it", type="primary", width="stretch"):
         _forget_cancel()
         try:
-            desk_or_stop().cancel_order(order_id)
+            desk_or_stop().cancel_order(order_id, user=acting_user())
         except OrderError as error:
             st.session_state[TOAST] = (f"Order {order_id} was not cancelled: {error}", "⚠️")
         else:

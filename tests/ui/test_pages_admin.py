@@ -169,6 +169,9 @@ def test_cancel_asks_first_and_its_toast_survives_the_rerun(
         assert stock_after[line.product_id] == stock_before[line.product_id] + line.quantity
     at.run()
     assert not at.toast  # shown once
+    # The trail says who cancelled it: this browser session, by its key's digest.
+    cancelled = [e for e in book.events(order.order_id) if e.kind == "cancelled"]
+    assert len(cancelled) == 1 and (cancelled[0].actor or "").startswith("browser session ")
 
 
 def test_orders_charts_by_month_and_by_units(store_engine: Engine) -> None:
