@@ -43,7 +43,7 @@ from typing import Literal
 
 from dateparser.date import DateDataParser
 
-from agents.reading import noise
+from agents.reading import intents, noise
 from agents.reading.lexicon import LANGUAGES, words
 from agents.reading.numbers import find_quantities
 from agents.reading.text import fold
@@ -165,7 +165,10 @@ def _line_header(line: str) -> list[HeaderSpan]:
 def _po(line: str, span: noise.NoiseSpan) -> HeaderSpan | None:
     if span.kind == "po_number":
         return HeaderSpan("customer_po", span.start, span.end, span.value)
-    if span.kind == "order_number" and not _OUR_ORDER.fullmatch(span.value) and "?" not in line:
+    if span.kind == "order_number" and not _OUR_ORDER.fullmatch(span.value):
+        folded = fold(line)
+        if "?" in line or intents.ASKS_ABOUT_AN_ORDER.search(folded) or intents.cancels(folded):
+            return None  # "where is order 45678", "cancel order 45678": one of ours
         return HeaderSpan("customer_po", span.start, span.end, span.value)
     return None
 

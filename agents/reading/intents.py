@@ -29,6 +29,13 @@ _STATUS = re.compile(
     r"|wo ist|wo bleibt|stand|estado|donde esta|ou en est|ou est|statut|onde esta|situacao"
     r"|dov'e|stato|a che punto)\b"
 )
+# Words that ask about an order we hold (its status, its whereabouts), as opposed to
+# naming the customer's own order number: "where is order 45678" is a question to us.
+ASKS_ABOUT_AN_ORDER = re.compile(
+    r"\b(?:where|status|track|tracking|what about|what's|whats|how is|check|look ?up|find"
+    r"|details?|happened|update on|news on|wo ist|wo bleibt|estado|donde esta|ou en est"
+    r"|ou est|statut|onde esta|situacao|dov'e|stato|a che punto)\b"
+)
 _CANCEL = re.compile(
     r"\b(?:cancel|storniere?n?|stornieren|annuler?|annule|annulla(?:re)?|cancela(?:r)?|"
     r"anula(?:r)?)\b"
@@ -91,6 +98,11 @@ def note_of(message: str) -> str | None:
         return None
     note = re.sub(r"\s+", " ", match.group("note")).strip(" .")
     return note[:1].upper() + note[1:] if note else None
+
+
+def cancels(folded: str) -> bool:
+    """The (folded) text asks to cancel something."""
+    return bool(_CANCEL.search(folded))
 
 
 def find_order_number(text: str) -> int | None:

@@ -94,7 +94,10 @@ def read_message(
     """Read one user message. `has_draft`: the conversation has an open draft to edit;
     `names`: the numbers the catalog writes inside product names."""
     header = find_header(TAGS.sub(" ", clean(message)), has_draft=has_draft)
-    reading = _read_rest(header.rest, has_draft, names)
+    rest = header.rest
+    if header and not re.search(r"\w", rest):
+        rest = ""  # "PO 7781." - what the header leaves is punctuation
+    reading = _read_rest(rest, has_draft, names)
     reading.order_header = header
     if header and reading.intent == "chat" and not reading.price_request:
         reading.intent = "header"  # "PO is 7781", "deliver on the 20th": the header only
@@ -104,7 +107,7 @@ def read_message(
 def _read_rest(text: str, has_draft: bool, names: NameTerms | None) -> Reading:
     """The message without its order header: every request and line it holds."""
     folded = fold(text).strip()
-    if not re.search(r"\w", folded):
+    if not folded:
         return Reading("chat")
     note = intents.note_of(text)
     if note and not _orders_below(text):

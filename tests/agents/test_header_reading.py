@@ -154,6 +154,10 @@ LEFT_ALONE = [
     "call 0711-020361 if short",
     "Our ref: 2026/118",  # a reference, not the customer's PO
     "where is order no. 10250?",  # one of our orders
+    "where is order 45678; DROP TABLE orders",  # a question about an order, no "?"
+    "status of order number 45678 please",
+    "Bitte storniere Bestellung 45678",  # cancel one: ours, whatever its number
+    "cancel order 45678",
     "Ship to: same",
     "Shipping address: as usual",
     "please ship 12 Tofu and 8 Ikura to Hungry Coyote Import Store",  # who, not where
