@@ -67,6 +67,7 @@ from agents.confirmation import (
 from agents.models import describe_model
 from agents.ownership import Conversation, claim_thread, conversations, touch_thread
 from agents.reading.text import clean
+from agents.reading.today import today
 from agents.tools import DRAFT_UNREAD, TOOLS, DeskContext, draft_json, memory_json
 from config import get_settings
 from db.locks import ThreadBusy, ThreadLocks
@@ -750,7 +751,11 @@ class OrderDesk:
                 with Session(desk.engine) as session:
                     draft = open_draft_for_thread(session=session, thread_id=context.thread_id)
             current = json.dumps(draft_json(draft), default=str) if draft else "null"
-            prompt = f"{desk._prompt}\n\n## Current draft\n<draft>{current}</draft>\n"
+            day = today()  # for "deliver by Friday": the model cannot know the date
+            prompt = (
+                f"{desk._prompt}\n\nToday is {day:%A}, {day.isoformat()}.\n\n"
+                f"## Current draft\n<draft>{current}</draft>\n"
+            )
             return prompt + memories_block(context.customer_id, context.memories)
 
         return prompt_with_draft

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -92,6 +93,9 @@ def test_an_order_drafted_and_confirmed_over_the_wire(
     assert system["role"] == "system"
     assert system["content"].startswith("You are Order Desk")
     assert "<draft>null</draft>" in system["content"]
+    # The model is told the date, for "deliver by Friday".
+    day = datetime.now(UTC).date()
+    assert f"Today is {day:%A}, {day.isoformat()}." in system["content"]
     # The message names Alfreds: what we remember of them is in the prompt. (CHROMA_PATH
     # is the module's, so an order confirmed on the other backend may be listed.)
     assert '<memories customer_id="ALFKI">\n' in system["content"]
