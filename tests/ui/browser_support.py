@@ -78,6 +78,9 @@ def served_app(tmp_path: Path, **env: str) -> Iterator[tuple[str, str]]:
                 "127.0.0.1",
                 "--server.headless",
                 "true",
+                # No reloading of modules another process edits while the test runs.
+                "--server.fileWatcherType",
+                "none",
             ],
             cwd=PROJECT_ROOT,
             env=environment,

@@ -20,15 +20,13 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from db.models import DraftLine
-from tests.ui.test_browser import CHROMIUM, FLAGS, start_app
+from tests.ui.browser_support import chromium_page, needs_chromium, served_app
 
 SCREENS = Path(os.environ.get("ORDERDESK_SCREENS", "/tmp/screens"))
 ORDER = "Alfreds Futterkiste wants 12 Queso Cabrales and 5 tofu"
 IDLE_S = 10
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium (apt-get install chromium)"
-)
+pytestmark = needs_chromium
 
 # Records, in the page, when Enter was pressed in the chat box and when an assistant
 # message with text first appeared after it.
@@ -52,13 +50,8 @@ TIMING = """
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    server, address, url, log = start_app(tmp_path_factory.mktemp("chat-browser"))
-    try:
-        yield address, url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
+    with served_app(tmp_path_factory.mktemp("chat-browser")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +59,8 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        browser, first = chromium_page(playwright)
+        first.close()
         yield browser
         browser.close()
 
@@ -271,7 +265,7 @@ def test_a_flagged_line_is_highlighted_and_blocks_confirm(page: Any) -> None:
     from playwright.sync_api import expect
 
     send(page, "Ernst Handel: 4 chai and 3 ikura", "1 needs attention")
-    expect(page.get_by_role("button", name="Confirm")).to_be_disabled()
+    expect(page.get_by_role("button", name="Confirm", exact=True)).to_be_disabled()
     expect(page.get_by_text("Cannot confirm yet").first).to_be_visible()
     expect(page.get_by_text("Chai: discontinued, cannot be sold").first).to_be_visible()
     shot(page, "flagged")
