@@ -14,7 +14,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,16 +62,12 @@ def touch_thread(engine: Engine, thread_id: str, message: str | None = None) -> 
     if len(title) > TITLE_CHARS:
         title = title[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
     values: dict[str, object] = {"last_active_at": datetime.now(UTC)}
+    if title:  # kept when it has one already: the first message names the conversation
+        values["title"] = func.coalesce(ThreadOwner.title, title)
     with Session(engine) as session, session.begin():
         session.execute(
             update(ThreadOwner).where(ThreadOwner.thread_id == thread_id).values(**values)
         )
-        if title:
-            session.execute(
-                update(ThreadOwner)
-                .where(ThreadOwner.thread_id == thread_id, ThreadOwner.title.is_(None))
-                .values(title=title)
-            )
 
 
 def conversations(engine: Engine, owner: str, *, limit: int = 20) -> list[Conversation]:

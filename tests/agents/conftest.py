@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import chromadb
 import pytest
@@ -17,12 +19,15 @@ from sqlalchemy.orm import Session
 
 from agents.desk import OrderDesk
 from bootstrap import build_services
-from config import get_settings
+from config import Settings, get_settings
+from db.engine import create_db_engine, init_schema
 from db.models import Order, Product
 from db.seed import seed
 from memory.store import MemoryStore, open_memory_store
 from rag.catalog_index import get_catalog_collection
+from rag.chroma import create_chroma_client
 from rag.embeddings import MiniLMEmbeddingFunction, create_embedder
+from tests.agents.order_generator import Catalog, load_catalog
 
 
 @pytest.fixture
@@ -83,3 +88,40 @@ def stock_of(engine: Engine, product_id: int) -> int:
 def new_orders(engine: Engine) -> list[Order]:
     with Session(engine) as session:
         return list(session.scalars(select(Order).where(Order.order_id > 11077)))
+
+
+# --- one offline desk on a seeded SQLite store, for the reading properties -----------
+
+
+@dataclass
+class Northwind:
+    desk: OrderDesk
+    catalog: Catalog
+
+
+@pytest.fixture(scope="session")
+def northwind(
+    tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbeddingFunction
+) -> Iterator[Northwind]:
+    """An offline desk on a seeded SQLite store, with its catalog as the generator sees it."""
+    folder: Path = tmp_path_factory.mktemp("northwind_offline")
+    config = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=f"sqlite:///{folder / 'northwind.db'}",
+        chroma_path=folder / "chroma",
+    )
+    engine = create_db_engine(config)
+    init_schema(engine)
+    seed(engine=engine)
+    client = create_chroma_client(config)
+    services = build_services(
+        config,
+        engine=engine,
+        embedder=embedder,
+        catalog_collection=get_catalog_collection(client, embedder=embedder, name="catalog"),
+        provider="offline",
+        memory=open_memory_store(client, embedder=embedder, name="memories"),
+    )
+    yield Northwind(services.desk, load_catalog(engine))
+    services.close()
+    engine.dispose()

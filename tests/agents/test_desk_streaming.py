@@ -87,6 +87,7 @@ def test_conversations_are_the_owners_newest_first_with_drafts(
     desk.chat(confirmed, "Ernst Handel: 4 ikura")
     desk.approve(confirmed)
     desk.chat(mine, ORDER)
+    desk.chat(mine, "add 2 ikura")  # a later message leaves the title
     desk.chat(other, ORDER)
 
     listed = desk.conversations("ui:me")
@@ -94,7 +95,7 @@ def test_conversations_are_the_owners_newest_first_with_drafts(
     assert other not in {c.thread_id for c in listed}
     first = listed[0]
     assert first.title == ORDER and first.draft is not None
-    assert first.draft.customer_id == "ALFKI" and len(first.draft.lines) == 2
+    assert first.draft.customer_id == "ALFKI" and len(first.draft.lines) == 3
     assert listed[1].draft is None  # confirmed: no open draft
     assert next(c for c in listed if c.thread_id == empty).title == empty
 

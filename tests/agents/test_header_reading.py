@@ -16,30 +16,20 @@ from __future__ import annotations
 import json
 import socket
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
 
 from agents.desk import OrderDesk, Turn
 from agents.reading.header import find_header, header_fields, read_date
 from agents.reading.reader import read_message
 from agents.reading.text import clean
 from agents.reading.today import pinned
-from bootstrap import build_services
-from config import Settings
-from db.engine import create_db_engine, init_schema
-from db.seed import seed
-from memory.store import open_memory_store
-from rag.catalog_index import get_catalog_collection
-from rag.chroma import create_chroma_client
-from rag.embeddings import MiniLMEmbeddingFunction
+from tests.agents.conftest import Northwind
 from tests.agents.fixtures_loop import (  # noqa: F401 - fixtures
     DeskFactory,
     catalog_fixture,
@@ -48,7 +38,7 @@ from tests.agents.fixtures_loop import (  # noqa: F401 - fixtures
     store_fixture,
     thread_id_fixture,
 )
-from tests.agents.order_generator import Catalog, GeneratedOrder, load_catalog, orders
+from tests.agents.order_generator import Catalog, GeneratedOrder, orders
 from tests.fakes import ScriptedChatModel, call, calls_tools, says
 
 MONDAY = date(2026, 12, 14)
@@ -327,34 +317,6 @@ def test_a_malformed_date_from_a_model_is_refused_with_the_reason(
 # --- the offline desk, end to end (SQLite) -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def northwind(
-    tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbeddingFunction
-) -> Iterator[tuple[OrderDesk, Catalog]]:
-    """An offline desk on a seeded SQLite store, with its catalog as the generator sees it."""
-    folder: Path = tmp_path_factory.mktemp("header_reading")
-    config = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=f"sqlite:///{folder / 'northwind.db'}",
-        chroma_path=folder / "chroma",
-    )
-    engine: Engine = create_db_engine(config)
-    init_schema(engine)
-    seed(engine=engine)
-    client = create_chroma_client(config)
-    services = build_services(
-        config,
-        engine=engine,
-        embedder=embedder,
-        catalog_collection=get_catalog_collection(client, embedder=embedder, name="catalog"),
-        provider="offline",
-        memory=open_memory_store(client, embedder=embedder, name="memories"),
-    )
-    yield services.desk, load_catalog(engine)
-    services.close()
-    engine.dispose()
-
-
 def chat(desk: OrderDesk, *messages: str) -> Turn:
     thread_id = f"header-{uuid.uuid4().hex[:12]}"
     with pinned(MONDAY):
@@ -363,9 +325,9 @@ def chat(desk: OrderDesk, *messages: str) -> Turn:
 
 
 def test_a_refused_date_is_named_and_the_lines_are_drafted(
-    northwind: tuple[OrderDesk, Catalog],
+    northwind: Northwind,
 ) -> None:
-    desk, _ = northwind
+    desk = northwind.desk
     turn = chat(desk, "Save-a-lot Markets: 20 Konbu, 10 Tofu. Please deliver on 2025-01-03.")
     assert turn.draft is not None and {x.product_id: x.quantity for x in turn.draft.lines} == {
         13: 20,
@@ -377,9 +339,9 @@ def test_a_refused_date_is_named_and_the_lines_are_drafted(
 
 
 def test_the_reply_shows_what_was_read_and_edits_in_chat_change_it(
-    northwind: tuple[OrderDesk, Catalog],
+    northwind: Northwind,
 ) -> None:
-    desk, _ = northwind
+    desk = northwind.desk
     turn = chat(
         desk,
         "Ernst Handel: 10 Boston Crab Meat. PO number: 4711-A, please deliver by Friday",
@@ -466,9 +428,9 @@ def _lines(turn: Turn) -> dict[int, int]:
 
 
 def test_a_po_date_or_phone_anywhere_changes_no_line_and_the_header_is_read(
-    northwind: tuple[OrderDesk, Catalog],
+    northwind: Northwind,
 ) -> None:
-    desk, catalog = northwind
+    desk, catalog = northwind.desk, northwind.catalog
 
     @settings(
         max_examples=30,

@@ -24,10 +24,9 @@ import os
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,23 +34,14 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
-from agents.desk import OrderDesk, Turn
-from bootstrap import build_services
-from config import Settings
-from db.engine import create_db_engine, init_schema
-from db.seed import seed
-from memory.store import open_memory_store
+from agents.desk import Turn
 from orders.schemas import DraftLine, DraftView, LineStatus
-from rag.catalog_index import get_catalog_collection
-from rag.chroma import create_chroma_client
-from rag.embeddings import MiniLMEmbeddingFunction
+from tests.agents.conftest import Northwind
 from tests.agents.order_generator import (
     LANGUAGES,
-    Catalog,
     Edit,
     GeneratedOrder,
     fold,
-    load_catalog,
     order_and_edit,
     orders,
 )
@@ -59,43 +49,6 @@ from tests.agents.order_generator import (
 COUNTING = os.environ.get("ORDERDESK_PROPERTY_COUNT") == "1"
 EXAMPLES_OVERRIDE = int(os.environ.get("ORDERDESK_PROPERTY_EXAMPLES", "0") or 0)
 SAMPLES = int(os.environ.get("ORDERDESK_PROPERTY_SAMPLES", "0") or 0)  # silent ones to print
-
-
-# --- the product, once per session -------------------------------------------------------
-
-
-@dataclass
-class Northwind:
-    desk: OrderDesk
-    catalog: Catalog
-
-
-@pytest.fixture(scope="session")
-def northwind(
-    tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbeddingFunction
-) -> Iterator[Northwind]:
-    """An offline desk on a seeded SQLite store, with its catalog as the generator sees it."""
-    folder: Path = tmp_path_factory.mktemp("reading_properties")
-    config = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=f"sqlite:///{folder / 'northwind.db'}",
-        chroma_path=folder / "chroma",
-    )
-    engine = create_db_engine(config)
-    init_schema(engine)
-    seed(engine=engine)
-    client = create_chroma_client(config)
-    services = build_services(
-        config,
-        engine=engine,
-        embedder=embedder,
-        catalog_collection=get_catalog_collection(client, embedder=embedder, name="catalog"),
-        provider="offline",
-        memory=open_memory_store(client, embedder=embedder, name="memories"),
-    )
-    yield Northwind(services.desk, load_catalog(engine))
-    services.close()
-    engine.dispose()
 
 
 # --- judging one turn --------------------------------------------------------------------
