@@ -89,6 +89,7 @@ NEW_CATEGORIES = (
     "ss_numbers",
     "ss_ambiguous",
     "header",
+    "packs",
 )
 # The probe set (probe.jsonl): unseen phrasings, one category per kind of text.
 PROBE_CATEGORIES = (
