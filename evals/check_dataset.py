@@ -90,6 +90,7 @@ NEW_CATEGORIES = (
     "ss_ambiguous",
     "header",
     "packs",
+    "substitutes",
 )
 # The probe set (probe.jsonl): unseen phrasings, one category per kind of text.
 PROBE_CATEGORIES = (
@@ -106,7 +107,18 @@ SUPERSTORE_CATEGORIES = frozenset(
 )
 CATEGORIES = (*NORTHWIND_CATEGORIES, *NEW_CATEGORIES, *PROBE_CATEGORIES)
 ORDERLESS = {"status", "search", "memory"}
-CASE_KEYS = {"id", "category", "turns", "expect", "source_order", "catalog", "note", "today"}
+CASE_KEYS = {
+    "id",
+    "category",
+    "turns",
+    "expect",
+    "source_order",
+    "catalog",
+    "note",
+    "today",
+    "stock",
+    "discontinued",
+}
 EXPECT_KEYS = {
     "customer_id",
     "lines",
@@ -191,6 +203,20 @@ class Catalog:
         if name == "northwind":
             return cls.load()
         raise ValueError(f"unknown catalog {name!r}")
+
+    def with_stock(
+        self, stock: dict[int, int], discontinued: set[int]
+    ) -> Catalog:
+        """This catalog as a case that sets `stock` and `discontinued` sees it."""
+        products = {
+            pid: {
+                **row,
+                "units_in_stock": str(stock.get(pid, row["units_in_stock"])),
+                "discontinued": "1" if pid in discontinued else row["discontinued"],
+            }
+            for pid, row in self.products.items()
+        }
+        return Catalog(products, self.customers, self.orders, self.order_lines)
 
     def stock(self, product_id: int) -> int:
         return int(self.products[product_id]["units_in_stock"])
@@ -290,6 +316,9 @@ def check_case(
         report.error(
             cid, "ss_ and probe_superstore categories, and only they, run on the superstore catalog"
         )
+    set_stock = _check_stock(cid, case, catalog, report)
+    if set_stock is not None:
+        catalog = catalog.with_stock(*set_stock)
     turns = case.get("turns")
     if not (
         isinstance(turns, list) and turns and all(isinstance(t, str) and t.strip() for t in turns)
@@ -342,7 +371,9 @@ def check_case(
         or category == "edits"
     ):
         report.error(cid, "no lines expected, but no no_lines_for / asks_about / attention")
-    parsed = _check_lines(cid, lines, catalog, report)
+    # A substitutes case that expects the flag may expect the line it flags.
+    flagged_ok = category == "substitutes" and expect.get("attention") is True
+    parsed = _check_lines(cid, lines, catalog, report, flagged_ok=flagged_ok)
 
     for key in expect.get("asks_about", []):
         if normalize(key) not in text:
@@ -455,8 +486,39 @@ def _check_unknown_customer(cid: str, expect: dict[str, Any], report: Report) ->
         report.error(cid, "nothing can be confirmed for an unknown customer")
 
 
+def _check_stock(
+    cid: str, case: dict[str, Any], catalog: Catalog, report: Report
+) -> tuple[dict[int, int], set[int]] | None:
+    """A case's `stock` ({product_id: units}, 0 or more) and `discontinued` ([product_id,
+    ...]), checked; None when it sets neither (or sets them wrongly: reported)."""
+    stock, stopped = case.get("stock", {}), case.get("discontinued", [])
+    if not stock and not stopped:
+        return None
+    ok = isinstance(stock, dict) and isinstance(stopped, list)
+    if not ok:
+        report.error(cid, "stock must be {product_id: units} and discontinued [product_id, ...]")
+        return None
+    units: dict[int, int] = {}
+    for key, value in stock.items():
+        if not (isinstance(key, str) and key.isdecimal() and int(key) in catalog.products):
+            report.error(cid, f"stock names an unknown product id {key!r}")
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            report.error(cid, f"stock for {key} must be a whole number of units, got {value!r}")
+        else:
+            units[int(key)] = value
+    for pid in stopped:
+        if not is_positive_int(pid) or pid not in catalog.products:
+            report.error(cid, f"discontinued names an unknown product id {pid!r}")
+    return units, {pid for pid in stopped if is_positive_int(pid)}
+
+
 def _check_lines(
-    cid: str, lines: dict[str, Any], catalog: Catalog, report: Report
+    cid: str,
+    lines: dict[str, Any],
+    catalog: Catalog,
+    report: Report,
+    *,
+    flagged_ok: bool = False,
 ) -> dict[int, int]:
     parsed: dict[int, int] = {}
     for key, quantity in lines.items():
@@ -468,9 +530,9 @@ def _check_lines(
         if not is_positive_int(quantity):
             report.error(cid, f"quantity for {key} must be a positive integer, got {quantity!r}")
             continue
-        if catalog.discontinued(pid):
+        if not flagged_ok and catalog.discontinued(pid):
             report.error(cid, f"{key} {name} is discontinued")
-        if quantity > catalog.stock(pid):
+        if not flagged_ok and quantity > catalog.stock(pid):
             report.error(
                 cid, f"{quantity} x {key} {name} is more than the {catalog.stock(pid)} in stock"
             )

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from agents.reading.today import pinned
 from config import Settings, load_settings
 from db.engine import create_db_engine, init_schema
-from db.models import Order, OrderLine, Product
+from db.models import Draft, DraftStatus, Order, OrderLine, Product
 from db.seed import Catalog, seed
 from evals.scoring import CaseResult, TurnRecord, score_case
 
@@ -204,7 +204,32 @@ class EvalStore:
             self._stock = dict(
                 session.execute(select(Product.product_id, Product.units_in_stock)).all()
             )
+            self._discontinued = set(
+                session.scalars(select(Product.product_id).where(Product.discontinued))
+            )
             self._last_order = session.scalar(select(func.max(Order.order_id))) or 0
+
+    def prepare(self, case: Mapping[str, Any]) -> None:
+        """Set the stock and the discontinued products a case asks for (its top-level
+        `stock`, `{product_id: units}`, and `discontinued`, `[product_id, ...]`);
+        `restore()` puts the seeded values back."""
+        stock = {int(pid): int(units) for pid, units in (case.get("stock") or {}).items()}
+        stopped = {int(pid) for pid in case.get("discontinued") or []}
+        if not stock and not stopped:
+            return
+        with Session(self.engine) as session, session.begin():
+            for product_id, units in stock.items():
+                session.execute(
+                    update(Product)
+                    .where(Product.product_id == product_id)
+                    .values(units_in_stock=units)
+                )
+            if stopped:
+                session.execute(
+                    update(Product)
+                    .where(Product.product_id.in_(stopped))
+                    .values(discontinued=True)
+                )
 
     def placed_orders(self) -> dict[int, str]:
         """The orders placed since seeding (or the last restore), with their status."""
@@ -215,13 +240,27 @@ class EvalStore:
         return {order_id: str(getattr(status, "value", status)) for order_id, status in rows}
 
     def restore(self) -> None:
-        """Delete the orders placed since seeding and give every product its seeded stock."""
+        """Delete the orders placed since seeding, discard the drafts left open (their
+        holds must not lower the next case's stock), and give every product its seeded
+        stock and discontinued flag."""
         with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(Draft)
+                .where(Draft.status == DraftStatus.OPEN)
+                .values(status=DraftStatus.DISCARDED)
+            )
+            stopped = set(session.scalars(select(Product.product_id).where(Product.discontinued)))
+            if stopped != self._discontinued:
+                for product_id in stopped ^ self._discontinued:
+                    session.execute(
+                        update(Product)
+                        .where(Product.product_id == product_id)
+                        .values(discontinued=product_id in self._discontinued)
+                    )
             placed = select(Order.order_id).where(Order.order_id > self._last_order)
-            if session.scalar(select(func.count()).select_from(placed.subquery())) == 0:
-                return
-            session.execute(delete(OrderLine).where(OrderLine.order_id.in_(placed)))
-            session.execute(delete(Order).where(Order.order_id > self._last_order))
+            if session.scalar(select(func.count()).select_from(placed.subquery())):
+                session.execute(delete(OrderLine).where(OrderLine.order_id.in_(placed)))
+                session.execute(delete(Order).where(Order.order_id > self._last_order))
             stock = dict(session.execute(select(Product.product_id, Product.units_in_stock)).all())
             for product_id, units in self._stock.items():
                 if stock.get(product_id) != units:
@@ -332,7 +371,9 @@ def by_catalog(cases: Sequence[Mapping[str, Any]]) -> dict[Catalog, list[tuple[i
 
 
 def run_case(desk: Any, store: EvalStore, case: Mapping[str, Any], thread_id: str) -> CaseRun:
-    """Play one case, read which orders it placed, put the store back, and score it."""
+    """Set the case's stock, play it, read which orders it placed, put the store back,
+    and score it."""
+    store.prepare(case)
     turns = play_case(desk, case, thread_id)
     orders = store.placed_orders()
     store.restore()
