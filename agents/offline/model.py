@@ -40,7 +40,7 @@ from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, PrivateAttr
 from rapidfuzz import fuzz, process
 
-from agents.offline import replies
+from agents.offline import packs, replies
 from agents.reading import noise
 from agents.reading.header import find_header, header_fields
 from agents.reading.intents import note_of
@@ -470,7 +470,11 @@ class OfflineOrderModel(BaseChatModel):
             lines = plan.set_lines + plan.add_lines
             # A draft with no lines is kept only to hold a quantity the user gave for a
             # phrase that fits several products; other questions live in the reply.
-            keep = [i for i in plan.open_items if i["kind"] == "ambiguous" and i["quantity"]]
+            keep = [
+                i
+                for i in plan.open_items
+                if i["kind"] == "ambiguous" and i["quantity"] or packs.holds_customer(i)
+            ]
             if not lines and not ((keep or plan.header) and plan.customer):
                 if plan.customer and not plan.notes and draft is None:
                     return AIMessage(content=replies.what_to_order(plan.customer))
@@ -561,8 +565,9 @@ class OfflineOrderModel(BaseChatModel):
             plan.open_changed = True
             plan.notes.append(f"Dropped “{ask.phrase}” from the open questions.")
             return
-        if not ask.phrase and not ask.reference:
-            self._plan_bare_quantity(plan, ask, on_draft, remaining, limit)
+        if not ask.phrase and (not ask.reference or packs.answers_open(ask, remaining)):
+            if packs.answer_in_units(plan, ask, remaining, on_draft):
+                self._plan_bare_quantity(plan, ask, on_draft, remaining, limit)
             return
         if ask.same_quantity and on_draft:  # "add the same amount of Sasquatch Ale"
             model_line = _referenced("it", on_draft, last)
@@ -586,7 +591,7 @@ class OfflineOrderModel(BaseChatModel):
             result = found.get(ask.phrase) or {}
             best = _usable(result)
             ids = [int(best["product_id"])] if best else []
-            question = replies.bad_quantity(ask, limit)
+            question = packs.pack_hint(replies.bad_quantity(ask, limit), ask, best)
             plan.ask(_item("bad_quantity", ask.source or ask.phrase, None, question, ids))
             return
         product = None
@@ -661,6 +666,8 @@ class OfflineOrderModel(BaseChatModel):
                 (line["quantity"] for line in on_draft if line["product_id"] == product_id), 0
             )
             ask.quantity = max(1, round(current * ask.factor))
+        if not packs.counted_in_units(plan, ask, product):
+            return  # "36 bottles" of a case of 24: asked, never rounded
         line = {"product_id": product_id, "quantity": int(ask.quantity or 0)}
         (plan.add_lines if ask.action == "add" else plan.set_lines).append(line)
 
