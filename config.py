@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     max_line_quantity: int = Field(default=10_000, ge=1, le=1_000_000)
     # How far ahead a requested delivery date may be; a later one is refused as a typo.
     max_delivery_days_ahead: int = Field(default=365, ge=1, le=3650)
+    # How long an open draft holds its lines' stock after its last change; other drafts
+    # see that stock as taken until then. 0 turns holds off (stock is taken at confirm).
+    hold_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
     demo_catalog: Literal["northwind", "superstore"] = "northwind"
     log_level: LogLevel = "INFO"
 

@@ -203,6 +203,9 @@ class Draft(Base):
     requested_date: Mapped[date | None] = mapped_column(Date)
     ship_to: Mapped[str | None] = mapped_column(String(300))
     notes: Mapped[str | None] = mapped_column(String(1000))
+    # Until when this draft's lines hold their `held` units of stock (orders.stock):
+    # set to now + HOLD_MINUTES by every change of an open draft; None: holds nothing.
+    hold_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     lines: Mapped[list[DraftLine]] = relationship(
         back_populates="draft", cascade="all, delete-orphan", order_by="DraftLine.position"
@@ -238,7 +241,12 @@ class ThreadOwner(Base):
 
 class DraftLine(Base):
     __tablename__ = "draft_lines"
-    __table_args__ = (CheckConstraint("quantity > 0", name="ck_draft_lines_quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_draft_lines_quantity_positive"),
+        CheckConstraint("held >= 0", name="ck_draft_lines_held_nonnegative"),
+        # Summing the live holds on a product (orders.stock) starts from its lines.
+        Index("ix_draft_lines_product", "product_id"),
+    )
 
     draft_id: Mapped[int] = mapped_column(
         ForeignKey("drafts.draft_id", ondelete="CASCADE"), primary_key=True
@@ -247,6 +255,9 @@ class DraftLine(Base):
     quantity: Mapped[int]
     # Lines are shown in the order they were first added.
     position: Mapped[int] = mapped_column(default=0)
+    # The units of `quantity` this line holds for its draft (at most what was free when
+    # it was last taken); they count as taken for other drafts while the hold is live.
+    held: Mapped[int] = mapped_column(default=0, server_default="0")
 
     draft: Mapped[Draft] = relationship(back_populates="lines")
 

@@ -1,13 +1,15 @@
 """Confirmation: turn an open draft into an order in one transaction that never oversells.
 
 The draft is claimed with a conditional update (`status = 'open'`), then each line's stock
-is taken with another (`units_in_stock >= :qty AND NOT discontinued`), which also returns
-the catalog price the line is sold at. Two confirmations racing for the last units can
-therefore never both succeed, on SQLite (one writer at a time) and PostgreSQL (row locks,
-taken in product order so two confirmations cannot deadlock) alike. The idempotency key is
-unique in `orders`: a retried or double-clicked confirmation commits once and returns the
-same order. A draft with open items (something asked for but not placed) is refused
-here too, whatever the caller checked before: the last line of defence.
+is taken with another (`units_in_stock >= :qty + :held_by_others AND NOT discontinued`,
+the other drafts' live holds counted under the products' row locks; see orders.stock),
+which also returns the catalog price the line is sold at. Two confirmations racing for
+the last units can therefore never both succeed, and none sells units another draft
+holds, on SQLite (one writer at a time) and PostgreSQL (row locks, taken in product
+order so two confirmations cannot deadlock) alike. The idempotency key is unique in
+`orders`: a retried or double-clicked confirmation commits once and returns the same
+order. A draft with open items (something asked for but not placed) is refused here
+too, whatever the caller checked before: the last line of defence.
 
 The same transaction writes a `memory_outbox` row (event `confirmed`): customer memory
 learns of the order after the commit (memory.outbox delivers it), and since the row
@@ -54,6 +56,7 @@ from orders.header import FIELDS as HEADER_FIELDS
 from orders.header import default_ship_to
 from orders.history import order_status
 from orders.schemas import OrderLineView, OrderView
+from orders.stock import availability, lock_products
 
 CENT = Decimal("0.01")
 # Core tables: confirmation is the hot path, and plain statements skip the ORM's bookkeeping.
@@ -135,7 +138,14 @@ def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) 
         raise EmptyDraft("The draft has no customer yet; say who the order is for.")
     if not lines:
         raise EmptyDraft("The draft has no lines; there is nothing to confirm.")
-    sold = [_take_stock(session, product_id, quantity) for product_id, quantity in lines]
+    # Other drafts' live holds are counted under the products' locks: a hold taken while
+    # this runs waits for it, and units another draft holds are never sold here.
+    lock_products(session, (product_id for product_id, _ in lines))
+    seen = availability(session, (p for p, _ in lines), excluding_draft_id=draft_id)
+    sold = [
+        _take_stock(session, product_id, quantity, held_by_others=seen[product_id].held_by_others)
+        for product_id, quantity in lines
+    ]
     total = sum((line.line_total for line in sold), Decimal("0")).quantize(CENT)
     order_id, created_at = session.execute(
         insert(orders)
@@ -189,13 +199,16 @@ def _confirm(session: Session, draft_id: int, key: str, created_by: str | None) 
     )
 
 
-def _take_stock(session: Session, product_id: int, quantity: int) -> OrderLineView:
-    """Decrement stock if enough is there, at the catalog price. Raises Unavailable."""
+def _take_stock(
+    session: Session, product_id: int, quantity: int, *, held_by_others: int = 0
+) -> OrderLineView:
+    """Decrement stock if enough is there beside what other drafts hold, at the catalog
+    price. Raises Unavailable."""
     row = session.execute(
         update(products)
         .where(
             products.c.product_id == product_id,
-            products.c.units_in_stock >= quantity,
+            products.c.units_in_stock >= quantity + held_by_others,
             products.c.discontinued.is_(False),
         )
         .values(units_in_stock=products.c.units_in_stock - quantity)
@@ -216,11 +229,17 @@ def _take_stock(session: Session, product_id: int, quantity: int) -> OrderLineVi
             products.c.product_id == product_id
         )
     ).one()
+    available = max(in_stock - held_by_others, 0)
     if discontinued:
         message = f"{name} is discontinued and cannot be sold; remove it from the draft."
+    elif held_by_others:
+        message = (
+            f"Not enough stock of {name}: {available} available ({held_by_others} more are "
+            f"held by other open drafts), {quantity} asked."
+        )
     else:
         message = f"Not enough stock of {name}: {in_stock} available, {quantity} asked."
-    raise Unavailable(message, product_id=product_id, available=in_stock)
+    raise Unavailable(message, product_id=product_id, available=available)
 
 
 def _explain_unclaimed(session: Session, draft_id: int, key: str) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -47,6 +47,7 @@ from orders.errors import (
 from orders.header import UNSET, OrderHeader, Unset, default_ship_to, parse_header
 from orders.schemas import DraftLine as DraftLineView
 from orders.schemas import DraftView, LineRequest, LineStatus, OpenItem
+from orders.stock import availability, aware, take_holds
 
 MAX_DRAFT_LINES = 100
 MAX_OPEN_ITEMS = 50
@@ -214,6 +215,7 @@ def create_draft(
         with session.begin_nested():  # a refused insert leaves the caller's work intact
             session.add(draft)
             session.flush()
+            take_holds(session, draft)
     except IntegrityError as error:
         # PostgreSQL names the index, SQLite only the column: ask the table instead.
         if thread_id is not None and open_draft_for_thread(session=session, thread_id=thread_id):
@@ -262,7 +264,7 @@ def set_open_items(
     draft.open_items.clear()
     session.flush()  # the old rows go before new ones take their positions
     draft.open_items.extend(_open_item_rows(checked))
-    session.flush()
+    take_holds(session, draft)
     return draft_view(session, draft)
 
 
@@ -293,14 +295,14 @@ def set_header(
     draft = _locked_open_draft(session, draft_id)
     for name in given:
         setattr(draft, name, getattr(header, name))
-    session.flush()
+    take_holds(session, draft)
     return draft_view(session, draft)
 
 
 def set_customer(*, session: Session, draft_id: int, customer_id: str) -> DraftView:
     draft = _open_draft(session, draft_id)
     draft.customer_id = _check_customer(session, customer_id)
-    session.flush()
+    take_holds(session, draft)
     return draft_view(session, draft)
 
 
@@ -349,7 +351,7 @@ def _change_line(
     else:
         line.quantity = check_quantity(line.quantity + units, limit=max_quantity) if add else units
     draft.updated_at = utcnow()
-    session.flush()
+    take_holds(session, draft)
     return draft_view(session, draft)
 
 
@@ -361,18 +363,25 @@ def remove_line(*, session: Session, draft_id: int, product_id: int) -> DraftVie
         raise InvalidLines(f"Product {product_id} is not on draft {draft_id}.")
     draft.lines.remove(line)
     draft.updated_at = utcnow()
-    session.flush()
+    take_holds(session, draft)
     return draft_view(session, draft)
 
 
 def discard_draft(*, session: Session, draft_id: int) -> DraftView:
     """Abandon an open draft (the user cancelled before confirming); its open items go too,
-    since nothing is asked about a draft no longer wanted."""
+    since nothing is asked about a draft no longer wanted, and its hold, so other drafts
+    see its stock free at once."""
     draft = _open_draft(session, draft_id)
     draft.status = DraftStatus.DISCARDED
+    draft.hold_until = None
     draft.open_items.clear()
     session.flush()
     return draft_view(session, draft)
+
+
+def _ahead(moment: datetime) -> bool:
+    """True while `moment` is still to come."""
+    return aware(moment) > utcnow()
 
 
 def line_status(*, quantity: int, in_stock: int, discontinued: bool) -> LineStatus:
@@ -382,33 +391,47 @@ def line_status(*, quantity: int, in_stock: int, discontinued: bool) -> LineStat
 
 
 def draft_view(session: Session, draft: Draft) -> DraftView:
-    """The draft as it stands now, priced and checked against the catalog."""
+    """The draft as it stands now, priced and checked against the catalog: an open draft's
+    line is ok while its quantity is within what the other drafts' holds leave."""
     rows = session.execute(
-        select(DraftLine.quantity, Product)
+        select(DraftLine.quantity, DraftLine.held, Product)
         .join(Product, Product.product_id == DraftLine.product_id)
         .where(DraftLine.draft_id == draft.draft_id)
         .order_by(DraftLine.position)
     ).all()
-    lines = [
-        DraftLineView(
-            product_id=product.product_id,
-            product_name=product.name,
-            quantity_per_unit=product.quantity_per_unit,
-            quantity=quantity,
-            unit_price=product.unit_price,
-            # A confirmed draft's lines were sold: their stock check is history.
-            status=line_status(
+    is_open = draft.status is DraftStatus.OPEN
+    seen = (
+        availability(session, (p.product_id for _, _, p in rows), excluding_draft_id=draft.draft_id)
+        if is_open
+        else {}
+    )
+    own_hold_live = is_open and draft.hold_until is not None and _ahead(draft.hold_until)
+    lines = []
+    for quantity, held, product in rows:
+        stock = seen.get(product.product_id)
+        lines.append(
+            DraftLineView(
+                product_id=product.product_id,
+                product_name=product.name,
+                quantity_per_unit=product.quantity_per_unit,
                 quantity=quantity,
+                unit_price=product.unit_price,
+                # A confirmed draft's lines were sold: their stock check is history.
+                status=line_status(
+                    quantity=quantity,
+                    in_stock=stock.available,
+                    discontinued=product.discontinued,
+                )
+                if stock
+                else LineStatus.OK,
+                available=stock.available if stock else product.units_in_stock,
                 in_stock=product.units_in_stock,
-                discontinued=product.discontinued,
+                held=min(held, quantity) if own_hold_live else 0,
+                held_by_others=stock.held_by_others if stock else 0,
+                held_until=stock.held_until if stock else None,
+                line_total=(product.unit_price * quantity).quantize(CENT),
             )
-            if draft.status is DraftStatus.OPEN
-            else LineStatus.OK,
-            available=product.units_in_stock,
-            line_total=(product.unit_price * quantity).quantize(CENT),
         )
-        for quantity, product in rows
-    ]
     customer = session.get(Customer, draft.customer_id) if draft.customer_id else None
     items = session.scalars(
         select(DraftOpenItem)
@@ -429,6 +452,7 @@ def draft_view(session: Session, draft: Draft) -> DraftView:
         ship_to=draft.ship_to,
         notes=draft.notes,
         ship_to_default=default_ship_to(customer.city, customer.country) if customer else None,
+        hold_until=aware(draft.hold_until) if own_hold_live else None,
         open_items=[
             OpenItem(
                 kind=item.kind.value,
@@ -440,3 +464,38 @@ def draft_view(session: Session, draft: Draft) -> DraftView:
             for item in items
         ],
     )
+
+
+def swap_line(
+    *, session: Session, draft_id: int, from_product_id: int, to_product_id: int
+) -> DraftView:
+    """Replace the draft's line of `from_product_id` with `to_product_id`, at the same
+    quantity and position (an alternative taken for a line that cannot be sold), in one
+    unit of work. When the new product is already on the draft, its line takes the
+    units and the old line goes. Refused, changing nothing: a closed draft (DraftClosed),
+    a product not in the catalog (UnknownProduct), one that is discontinued, the same
+    product, or an old product that is not on the draft (InvalidLines)."""
+    draft = _locked_open_draft(session, draft_id)
+    _check_products(session, [to_product_id])
+    old = next((line for line in draft.lines if line.product_id == from_product_id), None)
+    if old is None:
+        raise InvalidLines(f"Product {from_product_id} is not on draft {draft_id}.")
+    new = session.get(Product, to_product_id)
+    assert new is not None  # checked above
+    if to_product_id == from_product_id:
+        raise InvalidLines(f"{new.name} would be swapped for itself.")
+    if new.discontinued:
+        raise InvalidLines(f"{new.name} is discontinued and cannot be sold.")
+    quantity, position = old.quantity, old.position
+    there = next((line for line in draft.lines if line.product_id == to_product_id), None)
+    draft.lines.remove(old)
+    session.flush()  # the old line goes before the new one takes its place
+    if there is not None:
+        there.quantity = check_quantity(there.quantity + quantity)
+    else:
+        draft.lines.append(
+            DraftLine(product_id=to_product_id, quantity=quantity, position=position)
+        )
+    draft.updated_at = utcnow()
+    take_holds(session, draft)
+    return draft_view(session, draft)

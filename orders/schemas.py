@@ -66,7 +66,15 @@ class DraftLine(BaseModel):
     quantity: int
     unit_price: Decimal
     status: LineStatus
-    available: int = Field(description="units in stock now")
+    available: int = Field(
+        description="units this draft may have now: in stock less other drafts' live holds"
+    )
+    in_stock: int = Field(default=0, description="units in the warehouse now")
+    held: int = Field(default=0, description="units this draft holds while its hold is live")
+    held_by_others: int = Field(default=0, description="units other open drafts hold")
+    held_until: datetime | None = Field(
+        default=None, description="when the last of the other drafts' holds runs out"
+    )
     line_total: Decimal
 
 
@@ -98,6 +106,9 @@ class DraftView(HeaderFields):
     total: Decimal
     order_id: int | None = None
     open_items: list[OpenItem] = Field(default_factory=list)
+    hold_until: datetime | None = Field(
+        default=None, description="until when the lines' stock is held for this draft"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

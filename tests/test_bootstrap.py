@@ -106,7 +106,7 @@ def test_a_schema_behind_the_code_stops_the_build_with_the_command_to_run(
         upgrade(engine, revision="0001_baseline")
         monkeypatch.setenv("DATABASE_URL", url)
         get_settings.cache_clear()
-        with pytest.raises(SchemaNotCurrent, match="0001_baseline, code needs 0004"):
+        with pytest.raises(SchemaNotCurrent, match="0001_baseline, code needs 0005"):
             build_services(get_settings())
         upgrade(engine)
         build_services(get_settings(), sync_catalog=False).close()

@@ -192,10 +192,10 @@ def test_a_second_run_changes_nothing(fresh_url: str) -> None:
 def test_check_current_names_the_revisions_and_the_command(fresh_url: str) -> None:
     engine = create_engine(fresh_url, poolclass=NullPool)
     try:
-        with pytest.raises(SchemaNotCurrent, match=r"is at nothing, code needs 0004_.*db\.migrate"):
+        with pytest.raises(SchemaNotCurrent, match=r"is at nothing, code needs 0005_.*db\.migrate"):
             check_current(engine)
         upgrade(fresh_url, revision=BASELINE)
-        with pytest.raises(SchemaNotCurrent, match=f"is at {BASELINE}, code needs 0004_"):
+        with pytest.raises(SchemaNotCurrent, match=f"is at {BASELINE}, code needs 0005_"):
             check_current(engine)
         upgrade(fresh_url)
         check_current(engine)
