@@ -126,7 +126,15 @@ class DraftLineOut(BaseModel):
     quantity: int
     unit_price: Money
     status: Literal["ok", "short_stock", "discontinued"]
-    available: int = Field(description="Units in stock now")
+    available: int = Field(
+        description="Units this draft may have now: in stock less other drafts' live holds"
+    )
+    in_stock: int = Field(description="Units in the warehouse now")
+    held: int = Field(description="Units this draft holds while its hold is live")
+    held_by_others: int = Field(description="Units other open drafts hold")
+    held_until: datetime | None = Field(
+        description="When the last of the other drafts' holds runs out; null: none"
+    )
     line_total: Money
 
 
@@ -164,6 +172,10 @@ class DraftOut(HeaderOut):
     )
     needs_attention: bool = Field(description="Open items remain: approve answers 409")
     confirmable: bool = Field(description="Confirming now would succeed")
+    hold_until: datetime | None = Field(
+        description="Until when this draft holds its lines' stock (HOLD_MINUTES after its "
+        "last change); null: it holds none"
+    )
 
 
 class ToolCallOut(BaseModel):

@@ -91,6 +91,7 @@ NEW_CATEGORIES = (
     "header",
     "packs",
     "substitutes",
+    "holds",
 )
 # The probe set (probe.jsonl): unseen phrasings, one category per kind of text.
 PROBE_CATEGORIES = (
@@ -118,6 +119,7 @@ CASE_KEYS = {
     "today",
     "stock",
     "discontinued",
+    "elsewhere",
 }
 EXPECT_KEYS = {
     "customer_id",
@@ -204,9 +206,7 @@ class Catalog:
             return cls.load()
         raise ValueError(f"unknown catalog {name!r}")
 
-    def with_stock(
-        self, stock: dict[int, int], discontinued: set[int]
-    ) -> Catalog:
+    def with_stock(self, stock: dict[int, int], discontinued: set[int]) -> Catalog:
         """This catalog as a case that sets `stock` and `discontinued` sees it."""
         products = {
             pid: {
@@ -325,6 +325,7 @@ def check_case(
     ):
         report.error(cid, "turns must be a non-empty list of non-empty strings")
         return
+    _check_elsewhere(cid, case.get("elsewhere", []), len(turns), report)
     expect = case.get("expect")
     if not isinstance(expect, dict):
         report.error(cid, "expect must be an object")
@@ -484,6 +485,29 @@ def _check_unknown_customer(cid: str, expect: dict[str, Any], report: Report) ->
         report.error(cid, "an unknown customer's case expects attention or reply_mentions")
     if expect.get("confirmed"):
         report.error(cid, "nothing can be confirmed for an unknown customer")
+
+
+def _check_elsewhere(cid: str, elsewhere: Any, turns: int, report: Report) -> None:
+    """`elsewhere`: messages another conversation sends before one of the case's turns,
+    `[{"before": turn index, "say": text, "thread": optional name}, ...]`."""
+    if not isinstance(elsewhere, list):
+        report.error(cid, "elsewhere must be a list of {before, say, thread?}")
+        return
+    for entry in elsewhere:
+        before = entry.get("before") if isinstance(entry, dict) else None
+        ok = (
+            isinstance(entry, dict)
+            and set(entry) <= {"before", "say", "thread"}
+            and type(before) is int
+            and 0 <= before < turns
+            and isinstance(entry.get("say"), str)
+            and entry["say"].strip()
+            and isinstance(entry.get("thread", "other"), str)
+        )
+        if not ok:
+            report.error(
+                cid, f"elsewhere entry {entry!r}: needs before (0..{turns - 1}) and a say text"
+            )
 
 
 def _check_stock(

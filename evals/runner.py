@@ -226,9 +226,7 @@ class EvalStore:
                 )
             if stopped:
                 session.execute(
-                    update(Product)
-                    .where(Product.product_id.in_(stopped))
-                    .values(discontinued=True)
+                    update(Product).where(Product.product_id.in_(stopped)).values(discontinued=True)
                 )
 
     def placed_orders(self) -> dict[int, str]:
@@ -340,10 +338,17 @@ def play_case(desk: Any, case: Mapping[str, Any], thread_id: str) -> list[TurnRe
 
 
 def _play_turns(desk: Any, case: Mapping[str, Any], thread_id: str) -> list[TurnRecord]:
+    """The case's turns in `thread_id`; before turn i, its `elsewhere` messages for i are
+    sent in other conversations (another member of staff drafting for the same stock),
+    each named thread its own. Only the case's own turns are recorded and scored."""
     turns: list[TurnRecord] = []
-    for message in case["turns"]:
+    for index, message in enumerate(case["turns"]):
         started = time.perf_counter()
         try:
+            for entry in case.get("elsewhere") or []:
+                if entry["before"] == index:
+                    desk.chat(f"{thread_id}~{entry.get('thread', 'other')}", entry["say"])
+            started = time.perf_counter()  # the case's own turn is what is timed
             turn = desk.chat(thread_id, message)
         except Exception as error:  # noqa: BLE001 - a crash is a failed case, not a failed run
             log.exception("case %s crashed", case["id"])

@@ -163,3 +163,36 @@ def test_a_case_with_today_is_played_on_that_day_and_only_it() -> None:
     assert desk.days == [date(2026, 12, 14)] * 2
     play_case(desk, {"id": "chat-001", "turns": ["c"]}, "t-2")
     assert desk.days[-1] == datetime.now(UTC).date()
+
+
+class ThreadRecordingDesk:
+    """Records which conversation each message went to, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def chat(self, thread_id: str, message: str) -> Turn:
+        self.sent.append((thread_id, message))
+        return Turn(reply=message)
+
+
+def test_elsewhere_messages_go_to_their_own_threads_before_their_turn() -> None:
+    desk = ThreadRecordingDesk()
+    case = {
+        "id": "holds-001",
+        "turns": ["mine 1", "mine 2"],
+        "elsewhere": [
+            {"before": 1, "say": "other b"},
+            {"before": 0, "say": "other a"},
+            {"before": 1, "thread": "third", "say": "third a"},
+        ],
+    }
+    turns = play_case(desk, case, "t-9")
+    assert [t.reply for t in turns] == ["mine 1", "mine 2"]  # only the case's own turns
+    assert desk.sent == [
+        ("t-9~other", "other a"),
+        ("t-9", "mine 1"),
+        ("t-9~other", "other b"),
+        ("t-9~third", "third a"),
+        ("t-9", "mine 2"),
+    ]
