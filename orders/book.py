@@ -22,6 +22,7 @@ from orders.audit import EventView, order_events
 from orders.history import count_orders, list_orders, order_status
 from orders.schemas import OrderView
 from orders.stats import MonthCount, ProductSales, orders_per_month, top_products
+from orders.stock import availability
 
 __all__ = [
     "ORDER_STATUSES",
@@ -84,10 +85,16 @@ class ProductRow:
     unit_price: Decimal
     units_in_stock: int
     discontinued: bool
+    held: int = 0  # units open drafts hold (orders.stock): not free for a new draft
+
+    @property
+    def available(self) -> int:
+        """Units a new draft may have: in stock less what open drafts hold."""
+        return max(self.units_in_stock - self.held, 0)
 
     @property
     def orderable(self) -> bool:
-        return self.units_in_stock > 0 and not self.discontinued
+        return self.available > 0 and not self.discontinued
 
 
 class OrderBook:
@@ -190,15 +197,16 @@ class OrderBook:
     def products(
         self, *, category: str | None = None, in_stock_only: bool = False
     ) -> list[ProductRow]:
-        """Products by id; of one category, and only orderable ones (in stock and not
-        discontinued) when asked."""
+        """Products by id, with what open drafts hold of each; of one category, and only
+        orderable ones (available and not discontinued) when asked."""
         query = select(Product).order_by(Product.product_id)
         if category is not None:
             query = query.where(Product.category == category)
         if in_stock_only:
             query = query.where(Product.units_in_stock > 0, Product.discontinued.is_(False))
         with self._session() as session:
-            return [
+            held = {p: stock.held_by_others for p, stock in availability(session).items()}
+            rows = [
                 ProductRow(
                     product_id=p.product_id,
                     name=p.name,
@@ -208,9 +216,11 @@ class OrderBook:
                     unit_price=p.unit_price,
                     units_in_stock=p.units_in_stock,
                     discontinued=p.discontinued,
+                    held=held.get(p.product_id, 0),
                 )
                 for p in session.scalars(query)
             ]
+        return [row for row in rows if row.orderable] if in_stock_only else rows
 
     def categories(self) -> list[str]:
         with self._session() as session:

@@ -97,7 +97,10 @@ def stock_table() -> None:
     category = left.selectbox(
         "Category", [None, *categories], format_func=lambda c: "All categories" if c is None else c
     )
-    in_stock = right.toggle("In stock only", help="In stock and not discontinued: can be ordered")
+    in_stock = right.toggle(
+        "In stock only",
+        help="Available (in stock less what open drafts hold), not discontinued: can be ordered",
+    )
     products = book.products(category=category, in_stock_only=in_stock)
     every = category is None and not in_stock
     st.subheader(f"{len(products)} products" if every else f"{len(products)} products shown")
@@ -111,6 +114,8 @@ def stock_table() -> None:
                 "pack": p.quantity_per_unit,
                 "unit price": float(p.unit_price),
                 "in stock": p.units_in_stock,
+                "held by drafts": p.held,
+                "available": p.available,
                 "discontinued": p.discontinued,
             }
             for p in products

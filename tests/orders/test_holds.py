@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from config import get_settings
 from db.engine import session_scope
 from db.models import Draft, DraftLine, DraftStatus, OrderLine, Product, utcnow
+from orders.book import OrderBook
 from orders.confirm import confirm_draft
 from orders.drafts import create_draft, discard_draft, get_draft, remove_line, set_line
 from orders.errors import Unavailable
@@ -246,3 +247,14 @@ def test_50_threads_asking_at_once_hold_all_the_stock_and_no_more(seeded: Engine
             select(func.sum(DraftLine.held)).where(DraftLine.product_id == TOFU)
         )
         assert stored == initial == _live_held(session, TOFU)
+
+
+def test_the_catalog_lists_what_drafts_hold_and_what_is_left(session: Session) -> None:
+    book = OrderBook(session.get_bind())
+    in_stock = stock_of(session)
+    draft_for(session, in_stock - 5)
+    tofu = next(p for p in book.products() if p.product_id == TOFU)
+    assert (tofu.units_in_stock, tofu.held, tofu.available) == (in_stock, in_stock - 5, 5)
+    draft_for(session, 5, customer="BONAP")
+    assert TOFU not in {p.product_id for p in book.products(in_stock_only=True)}
+    assert TOFU in {p.product_id for p in book.products()}

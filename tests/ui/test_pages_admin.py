@@ -197,7 +197,7 @@ def test_catalog_filters_by_category_and_stock(store_engine: Engine) -> None:
     labelled(at.toggle, "In stock only").set_value(True).run()
     orderable = at.dataframe[0].value
     assert 0 < len(orderable) < 77 and "products shown" in texts(at)
-    assert (orderable["in stock"] > 0).all() and not orderable["discontinued"].any()
+    assert (orderable["available"] > 0).all() and not orderable["discontinued"].any()
     labelled(at.selectbox, "Category").set_value("Condiments").run()
     both = at.dataframe[0].value
     assert 0 < len(both) and set(both["category"]) == {"Condiments"}
