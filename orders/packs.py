@@ -42,7 +42,7 @@ ITEM_WORDS: dict[str, tuple[str, ...]] = {
         "boites", "scatola", "scatole",
     ),
     "carton": (
-        "carton", "cartons", "ctn", "ctns", "karton", "kartons", "carton", "cartones",
+        "carton", "cartons", "ctn", "ctns", "karton", "kartons", "kt", "cartones",
         "cartone", "cartoni",
     ),
     "crate": ("crate", "crates", "engradado", "engradados"),
@@ -65,7 +65,7 @@ ITEM_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "tin": (
         "tin", "tins", "can", "cans", "dose", "dosen", "lata", "latas", "canette", "canettes",
-        "lattina", "lattine",
+        "lattina", "lattine", "bidon", "bidons",
     ),
     "bag": (
         "bag", "bags", "sack", "sacks", "beutel", "tute", "tuten", "sacke", "bolsa", "bolsas",
