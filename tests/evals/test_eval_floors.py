@@ -48,6 +48,8 @@ FLOORS: dict[str, dict[str, float]] = {
     "superstore": {"ss_short": 0.85, "ss_typo": 0.85, "ss_numbers": 0.85, "ss_ambiguous": 0.85},
     # The order header (PO, requested date, ship-to, notes), each case on its own `today`.
     "header": {"header": 0.95},
+    # Unit words against quantity_per_unit: inner counts converted aloud or asked.
+    "packs": {"packs": 0.95},
     # Written blind to the reader, then used to find what it missed: a looser floor.
     "probe": {
         "probe_chat": 0.85,
