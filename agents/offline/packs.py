@@ -57,7 +57,8 @@ def pack_hint(question: str, ask: Ask, product: dict[str, Any] | None) -> str:
 def converted(conversion: Conversion, pack: Pack, name: str) -> str:
     """ "48 bottles of Sasquatch Ale = 2 cases of 24 - 12 oz bottles." """
     units = int(conversion.units or 0)
-    return f"↻ {_asked(conversion, name)} = {units} {unit_name(pack, units)} of {pack.text}."
+    of = pack.text.rstrip(".")  # "5 kg pkg." ends the sentence once
+    return f"↻ {_asked(conversion, name)} = {units} {unit_name(pack, units)} of {of}."
 
 
 def not_whole(conversion: Conversion, pack: Pack, name: str) -> str:
