@@ -14,14 +14,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from chromadb.api.models.Collection import Collection
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from db.models import Product
+from orders.stock import availability
+from rag.alternatives import MAX_ALTERNATIVES, Alternatives, Stocked, rank
 from rag.embeddings import MiniLMEmbeddingFunction
 from rag.lexical import LexicalHit, LexicalIndex, fold
 
@@ -42,6 +45,7 @@ FULL_COVERAGE = 0.90  # the query's words all match this name (typos allowed)
 SHARED_PHRASE_GAP = 0.05  # two names covering the whole query, lexically this close
 LEXICAL_SHORTLIST = 50
 VECTOR_SHORTLIST = 30
+ALTERNATIVES_SHORTLIST = 200  # same-category neighbours read from Chroma, at most
 RETRY_CHROMA_AFTER_S = 30.0
 DETAIL_WEIGHT = 0.8  # a description word is weaker evidence than a name word
 
@@ -165,7 +169,109 @@ class CatalogSearch:
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
 
+    def alternatives(
+        self,
+        product_id: int,
+        *,
+        quantity: int = 1,
+        limit: int = MAX_ALTERNATIVES,
+        exclude: Iterable[int] = (),
+        excluding_draft_id: int | None = None,
+    ) -> Alternatives:
+        """Up to `limit` products to offer instead of `product_id`: same category, not
+        discontinued, units available (for the draft `excluding_draft_id`: stock less the
+        other drafts' live holds), never the product itself nor one in `exclude` (the
+        draft's other lines); those covering `quantity` first, each group nearest by
+        meaning (`rag.alternatives`). Without Chroma, by spelling, and `degraded`."""
+        with Session(self._engine) as session:
+            product = session.get(Product, product_id)
+            if product is None:
+                return Alternatives(product_id)
+            stocked = self._stocked(session, product, set(exclude), excluding_draft_id)
+            # Every product of the category may be nearer than the stocked ones.
+            in_category = session.scalar(
+                select(func.count()).where(Product.category == product.category)
+            )
+        if not stocked:
+            return Alternatives(product_id)
+        similarity = self._neighbours(product, int(in_category or 1))
+        degraded = similarity is None
+        if similarity is None:
+            similarity = self._spelled_alike(product, stocked)
+        options = rank(stocked, similarity, quantity=quantity, limit=limit)
+        return Alternatives(product_id, options, degraded=degraded)
+
     # -- pieces -------------------------------------------------------------------------
+
+    def _stocked(
+        self, session: Session, product: Product, exclude: set[int], draft_id: int | None
+    ) -> list[Stocked]:
+        """The same-category products that could be offered, with their availability."""
+        rows = session.scalars(
+            select(Product).where(
+                Product.category == product.category,
+                Product.product_id != product.product_id,
+                Product.discontinued.is_(False),
+                Product.units_in_stock > 0,
+            )
+        ).all()
+        rows = [row for row in rows if row.product_id not in exclude]
+        seen = availability(session, [row.product_id for row in rows], excluding_draft_id=draft_id)
+        return [
+            Stocked(
+                product_id=row.product_id,
+                name=row.name,
+                quantity_per_unit=row.quantity_per_unit,
+                unit_price=Decimal(row.unit_price),
+                available=seen[row.product_id].available,
+            )
+            for row in rows
+            if row.product_id in seen
+        ]
+
+    def _neighbours(self, product: Product, wanted: int) -> dict[int, float] | None:
+        """Product id → cosine similarity to `product`, for the nearest products of its
+        category, its own indexed vector the query; None when Chroma is unusable."""
+        collection = self._usable_collection()
+        if collection is None:
+            return None
+        try:
+            own = collection.get(ids=[str(product.product_id)], include=["embeddings"])
+            embeddings = own.get("embeddings")
+            if embeddings is not None and len(embeddings):
+                vector = embeddings[0]
+            else:  # not indexed yet: its name stands for it
+                vector = self._embedder.embed_one(product.name)
+            found = collection.query(
+                query_embeddings=[vector],
+                n_results=max(1, min(wanted, ALTERNATIVES_SHORTLIST)),
+                where={"category": product.category},
+                include=["distances"],
+            )
+        except Exception as error:  # noqa: BLE001 - any Chroma failure degrades to lexical
+            self._chroma_failed(error)
+            return None
+        return {
+            int(record_id): 1.0 - float(distance)
+            for record_id, distance in zip(found["ids"][0], found["distances"][0], strict=True)
+        }
+
+    def _spelled_alike(self, product: Product, stocked: list[Stocked]) -> dict[int, float]:
+        """Product id → how alike the names and descriptions are spelled (0..1), for when
+        there are no vectors: the product's name searched among names, its description
+        among descriptions, the better of the two."""
+        catalog = self._catalog
+        wanted = {item.product_id for item in stocked}
+        alike: dict[int, float] = {}
+        searches = [(catalog.index, product.name), (catalog.details, product.description or "")]
+        for index, text in searches:
+            if not text.strip():
+                continue
+            for hit in index.search(text, limit=LEXICAL_SHORTLIST * 4):
+                product_id = catalog.ids[hit.row]
+                if product_id in wanted:
+                    alike[product_id] = max(alike.get(product_id, 0.0), hit.score)
+        return alike
 
     def _load_catalog(self) -> _Catalog:
         query = select(Product.product_id, Product.name, Product.description).order_by(
