@@ -24,7 +24,7 @@ from langchain_core.messages import AIMessage
 from agents.reading.lexicon import words
 from agents.reading.text import fold
 from orders.errors import DraftNeedsAttention
-from orders.schemas import DraftView
+from orders.schemas import DraftLine, DraftView, LineStatus
 
 CONFIRM_TOOL = "confirm_order"
 APPROVE: dict[str, Any] = {"decisions": [{"type": "approve"}]}
@@ -130,13 +130,26 @@ def refusal(draft: DraftView) -> str:
 
 
 def attention(draft: DraftView | None, final: AIMessage | None) -> list[str]:
-    """The questions a turn leaves open: the open draft's, then those the model's final
-    message lists under ATTENTION_KEY (asked with no draft to hold them), each once."""
+    """The questions a turn leaves open: the open draft's, its lines that cannot be sold
+    as asked, then those the model's final message lists under ATTENTION_KEY (asked with
+    no draft to hold them), each once."""
     asked: list[str] = list(draft.questions) if draft and draft.status == "open" else []
+    if draft and draft.status == "open":
+        asked += [_cannot_sell(line) for line in draft.problems]
     extra = final.additional_kwargs.get(ATTENTION_KEY) if final is not None else None
     if isinstance(extra, list | tuple):
         asked += [question.strip() for question in extra if isinstance(question, str)]
     return _unique(question for question in asked if question)
+
+
+def _cannot_sell(line: DraftLine) -> str:
+    """The question a line that cannot be sold as asked leaves open."""
+    if line.status is LineStatus.DISCONTINUED:
+        return f"{line.product_name} is discontinued: take an alternative or remove it."
+    return (
+        f"{line.product_name}: {line.quantity} asked, {line.available} available: ship what "
+        "is available, take an alternative or change it."
+    )
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -68,7 +68,14 @@ from agents.models import describe_model
 from agents.ownership import Conversation, claim_thread, conversations, touch_thread
 from agents.reading.text import clean
 from agents.reading.today import today
-from agents.tools import DRAFT_UNREAD, TOOLS, DeskContext, draft_json, memory_json
+from agents.tools import (
+    DRAFT_UNREAD,
+    TOOLS,
+    DeskContext,
+    alternatives_for,
+    draft_json,
+    memory_json,
+)
 from config import get_settings
 from db.locks import ThreadBusy, ThreadLocks
 from memory.outbox import OutboxRelay
@@ -78,16 +85,19 @@ from orders.audit import acting_as, current_actor
 from orders.customers import CustomerIndex
 from orders.drafts import latest_draft_for_thread, open_draft_for_thread
 from orders.drafts import set_header as set_draft_header
+from orders.drafts import swap_line as swap_draft_line
 from orders.errors import NoOpenDraft, OrderError
 from orders.header import check_field_names
 from orders.history import cancel_order
 from orders.schemas import DraftView, OrderView
+from orders.substitutes import ship_available as ship_draft_available
 from orders.threads import (
     confirm_thread_draft,
     discard_thread_draft,
     last_order_for_thread,
     set_thread_quantities,
 )
+from rag.alternatives import Alternatives
 from rag.search import CatalogSearch
 
 log = logging.getLogger(__name__)
@@ -120,6 +130,10 @@ DATABASE_DOWN_REPLIES = {
     "set_quantities": "Not changed: the order database could not be reached. Please try "
     "again in a moment.",
     "set_header": "Not changed: the order database could not be reached. Please try "
+    "again in a moment.",
+    "swap_line": "Not swapped: the order database could not be reached. Please try again "
+    "in a moment.",
+    "ship_available": "Not changed: the order database could not be reached. Please try "
     "again in a moment.",
 }
 BUSY_REPLY = (
@@ -518,6 +532,70 @@ class OrderDesk:
                     session.rollback()
                     return self._turn(thread_id, [], reply=str(error), error=str(error))
             return self._turn(thread_id, [], reply="")
+
+    def alternatives(self, draft: DraftView) -> dict[int, Alternatives]:
+        """For each line of `draft` that cannot be sold as asked, the in-stock products to
+        offer instead (`agents.tools.alternatives_for`: what the tools' results list)."""
+        return alternatives_for(self.catalog, draft)
+
+    @_database_down_is_a_turn
+    def swap_line(
+        self, thread_id: str, from_product_id: int, to_product_id: int, *, user: str | None = None
+    ) -> Turn:
+        """A flagged line replaced by an alternative on the Chat page (same quantity and
+        place; `orders.drafts.swap_line`), under the thread's lock, in one unit of work.
+        A refusal changes nothing: it is the Turn's `error` and reply. The Turn's reply
+        says what took the line's place; its draft is the draft as it now stands."""
+        with self._one_turn(thread_id, user=user) as busy:
+            if busy:
+                return busy
+            with Session(self.engine) as session:
+                try:
+                    draft = open_draft_for_thread(session=session, thread_id=thread_id)
+                    if draft is None:
+                        raise NoOpenDraft("There is no open draft to change.")
+                    old = {line.product_id: line for line in draft.lines}.get(from_product_id)
+                    after = swap_draft_line(
+                        session=session,
+                        draft_id=draft.draft_id,
+                        from_product_id=from_product_id,
+                        to_product_id=to_product_id,
+                    )
+                    session.commit()
+                except OrderError as error:
+                    session.rollback()
+                    return self._turn(thread_id, [], reply=str(error), error=str(error))
+            new = next(line for line in after.lines if line.product_id == to_product_id)
+            said = f"Swapped {old.product_name if old else from_product_id} for {new.product_name}."
+            return self._turn(thread_id, [], reply=said)
+
+    @_database_down_is_a_turn
+    def ship_available(self, thread_id: str, product_id: int, *, user: str | None = None) -> Turn:
+        """A short line cut to its available units on the Chat page (removed when none are
+        available; `orders.substitutes.ship_available`), under the thread's lock. A
+        refusal changes nothing: it is the Turn's `error` and reply."""
+        with self._one_turn(thread_id, user=user) as busy:
+            if busy:
+                return busy
+            with Session(self.engine) as session:
+                try:
+                    draft = open_draft_for_thread(session=session, thread_id=thread_id)
+                    if draft is None:
+                        raise NoOpenDraft("There is no open draft to change.")
+                    _, done = ship_draft_available(
+                        session=session, draft_id=draft.draft_id, product_ids=[product_id]
+                    )
+                    session.commit()
+                except OrderError as error:
+                    session.rollback()
+                    return self._turn(thread_id, [], reply=str(error), error=str(error))
+            said = " ".join(
+                f"{item.product_name}: none available, so it was removed."
+                if item.removed
+                else f"{item.product_name}: cut from {item.asked} to the {item.quantity} available."
+                for item in done
+            )
+            return self._turn(thread_id, [], reply=said or "That line is not short: unchanged.")
 
     # --- turns --------------------------------------------------------------------------
 

@@ -33,8 +33,10 @@ from orders.header import FIELDS as HEADER_FIELDS
 from orders.history import cancel_order as cancel_confirmed_order
 from orders.history import order_status as read_order
 from orders.history import recent_orders as read_recent_orders
-from orders.schemas import DraftView, OpenItemKind, OrderView
+from orders.schemas import DraftView, LineStatus, OpenItemKind, OrderView
+from orders.substitutes import ship_available as cut_to_available
 from orders.threads import confirm_thread_draft, discard_thread_draft, last_order_for_thread
+from rag.alternatives import Alternatives
 from rag.search import CatalogSearch, SearchResult
 
 log = logging.getLogger(__name__)
@@ -121,12 +123,36 @@ def _set_header(session: Session, draft_id: int, header: HeaderInput | None) -> 
     return refused
 
 
-def _draft_result(draft: DraftView, refused: list[str]) -> str:
-    """The draft, and `error` naming what of the header was refused, if anything."""
-    result: dict[str, Any] = {"draft": draft_json(draft)}
+def _draft_result(
+    draft: DraftView, refused: list[str], catalog: CatalogSearch, **extra: Any
+) -> str:
+    """The draft, each line that cannot be sold as asked with its alternatives, and
+    `error` naming what of the header was refused, if anything. Called once the change
+    is committed, so the alternatives' availability is what other drafts see."""
+    result: dict[str, Any] = {"draft": draft_json(draft, alternatives_for(catalog, draft))}
+    result.update(extra)
     if refused:
         result["error"] = " ".join(refused)
     return _json(result)
+
+
+def alternatives_for(catalog: CatalogSearch, draft: DraftView) -> dict[int, Alternatives]:
+    """For each line of an open draft that cannot be sold as asked (discontinued, short
+    or none available): the in-stock products to offer instead, never one already on
+    the draft (`CatalogSearch.alternatives`)."""
+    if draft.status != "open":
+        return {}
+    on_draft = [line.product_id for line in draft.lines]
+    return {
+        line.product_id: catalog.alternatives(
+            line.product_id,
+            quantity=line.quantity,
+            exclude=on_draft,
+            excluding_draft_id=draft.draft_id,
+        )
+        for line in draft.lines
+        if line.status is not LineStatus.OK or line.available == 0
+    }
 
 
 def _json(value: Any) -> str:
@@ -141,11 +167,25 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def draft_json(draft: DraftView) -> dict[str, Any]:
-    """The draft for the model: lines, open_items, needs_attention and confirmable."""
+def draft_json(
+    draft: DraftView, alternatives: dict[int, Alternatives] | None = None
+) -> dict[str, Any]:
+    """The draft for the model: lines, open_items, needs_attention and confirmable; a
+    line with `alternatives` found carries them (name, id, price, available, pack; with
+    `alternatives_degraded` when only spelling ranked them), and a short one the units
+    it could ship now (`ship_available`)."""
     data = draft.model_dump(mode="json")
     data["needs_attention"] = draft.needs_attention
     data["confirmable"] = draft.confirmable
+    for line in data["lines"]:
+        found = (alternatives or {}).get(line["product_id"])
+        if found is None:
+            continue
+        line["alternatives"] = [option.as_json() for option in found.options]
+        if found.degraded:
+            line["alternatives_degraded"] = True
+        if line["status"] == LineStatus.SHORT_STOCK.value:
+            line["ship_available"] = line["available"]
     return data
 
 
@@ -267,7 +307,7 @@ def draft_order(
         refused = _set_header(session, draft.draft_id, header)
         if header is not None:
             draft = drafts.get_draft(session=session, draft_id=draft.draft_id)
-        return _draft_result(draft, refused)
+    return _draft_result(draft, refused, runtime.context.catalog)
 
 
 @tool
@@ -322,7 +362,83 @@ def update_draft(
         if open_items is not None:
             drafts.set_open_items(session=session, draft_id=draft_id, items=_items(open_items))
         refused = _set_header(session, draft_id, header)
-        return _draft_result(drafts.get_draft(session=session, draft_id=draft_id), refused)
+        draft = drafts.get_draft(session=session, draft_id=draft_id)
+    return _draft_result(draft, refused, runtime.context.catalog)
+
+
+@tool
+@_refusals
+def swap_line(from_product_id: int, to_product_id: int, runtime: ToolRuntime[DeskContext]) -> str:
+    """Replace a line of this conversation's open draft with another product, keeping its
+    quantity and its place: for a line that cannot be sold as asked (discontinued, short
+    or out of stock), with one of the `alternatives` the draft lists for that line, when
+    the user picks one ("use the first", "swap to Longlife Tofu", "ok swap it").
+
+    `from_product_id` is the line's product, `to_product_id` the product to put in its
+    place (from the line's alternatives or search_catalog). One step: the line is never
+    lost halfway. Returns the updated draft and `swapped`; an error changes nothing.
+    """
+    with session_scope(runtime.context.engine) as session:
+        draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
+        if draft is None:
+            return _json({"error": "There is no open draft in this conversation to change."})
+        before = next((line for line in draft.lines if line.product_id == from_product_id), None)
+        draft = drafts.swap_line(
+            session=session,
+            draft_id=draft.draft_id,
+            from_product_id=from_product_id,
+            to_product_id=to_product_id,
+        )
+    assert before is not None  # drafts.swap_line refuses a line that is not on the draft
+    after = next(line for line in draft.lines if line.product_id == to_product_id)
+    swapped = {
+        "from": {"product_id": from_product_id, "product_name": before.product_name},
+        "to": {"product_id": to_product_id, "product_name": after.product_name},
+        "quantity": before.quantity,
+    }
+    return _draft_result(draft, [], runtime.context.catalog, swapped=swapped)
+
+
+@tool
+@_refusals
+def ship_available(runtime: ToolRuntime[DeskContext], product_ids: list[int] | None = None) -> str:
+    """Cut short lines of this conversation's open draft to the units available now
+    ("ship what's available", "just send what you have"); a line with none available is
+    removed. `product_ids`: the lines to cut (null: every short line). A line that is not
+    short is left as it is. Returns the updated draft and `shipped` (per line: asked,
+    quantity now, removed): tell the user what was cut or removed.
+    """
+    with session_scope(runtime.context.engine) as session:
+        draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
+        if draft is None:
+            return _json({"error": "There is no open draft in this conversation to change."})
+        draft, done = cut_to_available(
+            session=session, draft_id=draft.draft_id, product_ids=product_ids
+        )
+    shipped = [{**item.__dict__, "removed": item.removed} for item in done]
+    return _draft_result(draft, [], runtime.context.catalog, shipped=shipped)
+
+
+@tool
+@_refusals
+def find_alternatives(product_id: int, runtime: ToolRuntime[DeskContext], quantity: int = 1) -> str:
+    """In-stock products to offer instead of `product_id` (up to 3): same category, not
+    discontinued, available now, nearest by meaning, those with at least `quantity` units
+    available first. Draft results already list them for flagged lines; use this for a
+    product the user asks about ("what do we have instead of Chai?").
+    """
+    draft = runtime.context.draft_at_start
+    draft_id = draft.draft_id if isinstance(draft, DraftView) else None
+    found = runtime.context.catalog.alternatives(
+        product_id, quantity=max(1, int(quantity)), excluding_draft_id=draft_id
+    )
+    return _json(
+        {
+            "product_id": product_id,
+            "degraded": found.degraded,
+            "alternatives": [option.as_json() for option in found.options],
+        }
+    )
 
 
 @tool
@@ -511,6 +627,9 @@ TOOLS = [
     find_customer,
     draft_order,
     update_draft,
+    swap_line,
+    ship_available,
+    find_alternatives,
     discard_draft,
     confirm_order,
     cancel_order,

@@ -188,7 +188,9 @@ def submit_example() -> None:
 # --- the draft --------------------------------------------------------------------------
 
 
-def draft_rows(draft: DraftView) -> pd.DataFrame:
+def draft_rows(draft: DraftView, instead: dict[int, Any] | None = None) -> pd.DataFrame:
+    """The table's rows; a flagged line's `in stock instead` names its alternatives."""
+    instead = instead or {}
     return pd.DataFrame(
         [
             {
@@ -200,6 +202,9 @@ def draft_rows(draft: DraftView) -> pd.DataFrame:
                 "line total": float(line.line_total),
                 "status": BADGES[line.status.value]
                 + (f" ({line.available} left)" if line.status.value == "short_stock" else ""),
+                "in stock instead": ", ".join(
+                    option.name for option in getattr(instead.get(line.product_id), "options", [])
+                ),
             }
             for line in draft.lines
         ]
@@ -243,14 +248,25 @@ def draft_table(thread_id: str, draft: DraftView) -> None:
         + (f" · {flagged} flagged" if flagged else "")
         + " · edit a quantity in the table (0 removes the line)"
     )
-    rows = draft_rows(draft)
+    instead = desk_or_stop().alternatives(draft) if flagged else {}
+    rows = draft_rows(draft, instead)
+    if not any(rows["in stock instead"]):
+        rows = rows.drop(columns="in stock instead")
     key = f"draft-{draft.draft_id}-{st.session_state.get('editor_version', 0)}"
     st.data_editor(
         rows.style.apply(highlight, axis=1),
         key=key,
         hide_index=True,
         height=HEADER_PX + ROW_PX * len(rows),  # full height: no line scrolls out of sight
-        disabled=["product_id", "product", "pack", "unit price", "line total", "status"],
+        disabled=[
+            "product_id",
+            "product",
+            "pack",
+            "unit price",
+            "line total",
+            "status",
+            "in stock instead",
+        ],
         column_config={
             "product_id": None,
             "quantity": st.column_config.TextColumn(
@@ -263,6 +279,62 @@ def draft_table(thread_id: str, draft: DraftView) -> None:
         args=(thread_id, key, [line.product_id for line in draft.lines]),
     )
     st.markdown(f"**Total: {money(draft.total)}**")
+    ways_forward(thread_id, draft, instead)
+
+
+def ways_forward(thread_id: str, draft: DraftView, instead: dict[int, Any]) -> None:
+    """Under the table, per flagged line, a button per in-stock alternative (a click
+    swaps it in, same quantity and place) and, for a short line, one that ships what is
+    available; each goes through the desk, under the thread's lock."""
+    for line in draft.problems:
+        options = getattr(instead.get(line.product_id), "options", [])
+        ship = line.status.value == "short_stock" and line.available > 0
+        if not options and not ship:
+            continue
+        why = (
+            "is discontinued"
+            if line.status.value == "discontinued"
+            else f"has {line.available} available of {line.quantity}"
+        )
+        st.caption(f"⚠️ {line.product_name} {why}:")
+        columns = st.columns(len(options) + ship)
+        for column, option in zip(columns, options, strict=False):
+            pack = f" · {option.quantity_per_unit}" if option.quantity_per_unit else ""
+            column.button(
+                f"Swap to {option.name}",
+                key=f"swap-{draft.draft_id}-{line.product_id}-{option.product_id}",
+                help=f"#{option.product_id}{pack} · {money(option.unit_price)} · "
+                f"{option.available} available",
+                on_click=swap_line,
+                args=(thread_id, line.product_id, option.product_id),
+            )
+        if ship:
+            columns[-1].button(
+                f"Ship {line.available} available",
+                key=f"ship-{draft.draft_id}-{line.product_id}",
+                help=f"Cut {line.product_name} from {line.quantity} to {line.available}",
+                on_click=ship_available,
+                args=(thread_id, line.product_id),
+            )
+
+
+def swap_line(thread_id: str, from_product_id: int, to_product_id: int) -> None:
+    turn = desk_or_stop().swap_line(thread_id, from_product_id, to_product_id, user=acting_user())
+    after_change(turn)
+
+
+def ship_available(thread_id: str, product_id: int) -> None:
+    turn = desk_or_stop().ship_available(thread_id, product_id, user=acting_user())
+    after_change(turn)
+
+
+def after_change(turn: Turn) -> None:
+    """A button's change: said in a toast, or refused and shown; the table redrawn."""
+    if turn.error:
+        st.session_state.table_error = f"Not changed: {turn.reply}"
+    elif turn.reply:
+        st.session_state.flash = turn.reply
+    st.session_state.editor_version = st.session_state.get("editor_version", 0) + 1
 
 
 def open_items(draft: DraftView) -> None:

@@ -40,7 +40,7 @@ from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, PrivateAttr
 from rapidfuzz import fuzz, process
 
-from agents.offline import packs, replies
+from agents.offline import packs, replies, substitutes
 from agents.reading import noise
 from agents.reading.header import find_header, header_fields
 from agents.reading.intents import note_of
@@ -200,6 +200,9 @@ class OfflineOrderModel(BaseChatModel):
         step.recalled = _recalled(messages)
         if _rejected(step):
             return AIMessage(content=replies.not_confirmed(draft))
+        substituted = substitutes.respond(text, draft, step, messages[:last_human])
+        if substituted is not None:  # an alternative taken, or what is available shipped
+            return substituted
         # Read the message as it was read at the start of the turn: a draft created by this
         # turn's own tools must not turn "3 extra olive oil" into an edit halfway through.
         had_draft = _turn_had_draft(messages[last_human + 1 :], default=draft is not None)

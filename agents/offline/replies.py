@@ -7,7 +7,7 @@ which read it from the database; nothing here computes a price.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from agents.reading.items import Ask
@@ -68,19 +68,71 @@ def _line(line: dict[str, Any]) -> str:
         f" = {money(line['line_total'])}"
     )
     if line["status"] == "short_stock":
-        text += f" — ⚠ only {line['available']} in stock"
+        text += f" — ⚠ {_short_of(line)}"
     elif line["status"] == "discontinued":
         text += " — ⚠ discontinued, cannot be sold"
     return text
 
 
 def _flag(line: dict[str, Any]) -> str | None:
-    """Why a line cannot be sold as it stands, naming it; None when it can."""
-    if line["status"] == "short_stock":
-        return f"⚠ {line['product_name']}: only {line['available']} in stock."
+    """Why a line cannot be sold as it stands, naming it, and the ways forward the tool
+    result gives: its in-stock alternatives, and for a short line shipping what is
+    available; None when it can be sold."""
     if line["status"] == "discontinued":
-        return f"⚠ {line['product_name']}: discontinued, cannot be sold."
-    return None
+        head = f"⚠ {line['product_name']} is discontinued."
+    elif line["status"] == "short_stock":
+        head = f"⚠ {line['product_name']}: {_short_of(line)}."
+    else:
+        return None
+    options = line.get("alternatives")
+    if options is None:  # a result without them (an older reply): the flag alone
+        return head
+    ways = []
+    if line["status"] == "short_stock" and line.get("available", 0) > 0:
+        ways.append(f"“ship what's available” ({line['available']})")
+    if options:
+        head += " In stock instead: " + " ".join(
+            f"{number}) {_option(option)}" for number, option in enumerate(options, start=1)
+        )
+        if line.get("alternatives_degraded"):
+            head += " (matched by name only: the meaning search is unavailable)"
+        ways += ["“use the first”", f"“swap to {options[-1]['name']}”"]
+    elif line["status"] == "discontinued":
+        head += " Nothing like it is in stock."
+    if not ways:
+        return f"{head} Remove it, or name another product."
+    return f"{head} — say {_either(ways)}."
+
+
+def _short_of(line: dict[str, Any]) -> str:
+    """ "only 3 available (4 asked) — 5 are held by another draft until 17:45" """
+    available = line.get("available", 0)
+    said = f"only {available} available" if available else "0 available"
+    said += f" ({line['quantity']} asked)"
+    held, until = line.get("held_by_others") or 0, line.get("held_until")
+    if held and until:
+        verb = "is" if held == 1 else "are"
+        said += f" — {held} {verb} held by another draft until {clock(until)}"
+    return said
+
+
+def clock(moment: datetime | str) -> str:
+    """A time as HH:MM on this server's clock (a time without a zone is UTC, as stored)."""
+    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone():%H:%M}"
+
+
+def _option(option: dict[str, Any]) -> str:
+    pack = f", {option['quantity_per_unit']}" if option.get("quantity_per_unit") else ""
+    return (
+        f"{option['name']} ({money(option['unit_price'])}, {option['available']} available{pack})"
+    )
+
+
+def _either(ways: list[str]) -> str:
+    return ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " or " + ways[-1]
 
 
 def _names(lines: list[dict[str, Any]], shown: int = 6) -> str:
@@ -536,3 +588,39 @@ def who_is_it_for(phrase: str | None, headers: dict[str, str]) -> str:
         shown = ", ".join(dict.fromkeys(h for h in hints if h))
         return f"❓ Who is this order for? I don't know a customer from “{shown}”."
     return "❓ Who is this order for?"
+
+
+def swapped(result: dict[str, Any] | None) -> str:
+    """After swap_line: what took the line's place, then the draft as it now stands."""
+    if not result or "draft" not in result:
+        return (
+            f"I couldn't swap it: {(result or {}).get('error', 'the draft could not be changed')}"
+        )
+    swap = result["swapped"]
+    note = (
+        f"Swapped {swap['from']['product_name']} for {swap['to']['product_name']} "
+        f"({swap['quantity']}, same place on the draft)."
+    )
+    return draft_reply(result, [note])
+
+
+def shipped(result: dict[str, Any] | None) -> str:
+    """After ship_available: each short line cut to what is available, or removed."""
+    if not result or "draft" not in result:
+        return (
+            f"I couldn't change it: {(result or {}).get('error', 'the draft could not be changed')}"
+        )
+    notes = [_cut(item) for item in result.get("shipped") or []]
+    return draft_reply(result, notes or ["Nothing on the draft was short, so nothing changed."])
+
+
+def _cut(item: dict[str, Any]) -> str:
+    name = item["product_name"]
+    if item["removed"]:
+        return f"{name}: none available, so I removed it from the draft."
+    return f"{name}: cut from {item['asked']} to the {item['quantity']} available."
+
+
+def which_alternative(line: dict[str, Any], options: list[dict[str, Any]]) -> str:
+    listed = " ".join(f"{n}) {o['name']}" for n, o in enumerate(options, start=1))
+    return f"❓ Which one should replace {line['product_name']}: {listed}?"

@@ -120,7 +120,7 @@ def test_confirm_button_and_cancel_button(desk: OrderDesk, thread: Thread) -> No
 def test_a_draft_with_problems_is_not_confirmed(desk: OrderDesk, thread: Thread) -> None:
     t = thread()
     turn = desk.chat(t, "Alfreds Futterkiste: 5 chai, 40 mozzarella, 2 tofu")
-    assert "discontinued" in turn.reply and "only 14 in stock" in turn.reply
+    assert "discontinued" in turn.reply and "only 14 available (40 asked)" in turn.reply
     assert not turn.pending
     refused = desk.chat(t, "yes")
     assert refused.order_id is None and "can't confirm" in refused.reply

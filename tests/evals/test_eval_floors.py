@@ -50,6 +50,8 @@ FLOORS: dict[str, dict[str, float]] = {
     "header": {"header": 0.95},
     # Unit words against quantity_per_unit: inner counts converted aloud or asked.
     "packs": {"packs": 0.95},
+    # A line that cannot be sold: its alternatives named, then swapped or cut as asked.
+    "stock": {"substitutes": 0.95},
     # Written blind to the reader, then used to find what it missed: a looser floor.
     "probe": {
         "probe_chat": 0.85,

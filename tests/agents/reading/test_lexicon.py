@@ -25,7 +25,7 @@ SHARED = {
     "approx", "vague", "currency", "percent", "time", "measure", "month", "ordinal_suffix",
     "reference", "phone",
 }  # fmt: skip
-VALUE_KINDS = {"number_phrase", "number_spelling"}
+VALUE_KINDS = {"number_phrase", "number_spelling", "ordinal"}
 
 
 def load(lang: str) -> dict[str, object]:
