@@ -105,8 +105,13 @@ def _number(value: Fraction) -> str:
 
 def holds_customer(item: dict[str, Any]) -> bool:
     """An open quantity question about one known product ("1 or 2 cases?") keeps a draft
-    with no lines yet, so the customer is still there when the answer comes."""
-    return item.get("kind") == "bad_quantity" and len(item.get("candidates") or []) == 1
+    with no lines yet, so the customer is still there when the answer comes. A refused
+    quantity ("✗ 0 is not a quantity", "✗ 3.7 ...") is not one: bad input changes nothing."""
+    return (
+        item.get("kind") == "bad_quantity"
+        and len(item.get("candidates") or []) == 1
+        and str(item.get("question", "")).startswith("❓")
+    )
 
 
 def answers_open(ask: Ask, remaining: list[dict[str, Any]]) -> bool:
