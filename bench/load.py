@@ -82,7 +82,8 @@ from bench.server import (
     use_chroma_server,
 )
 from config import load_settings, normalize_database_url
-from db.models import Customer, Order, Product
+from db.models import Customer, Draft, DraftStatus, Order, Product
+from orders.stock import availability
 from rag.chroma import create_chroma_client
 
 BENCH_DB = "orderdesk_bench_load"
@@ -91,8 +92,11 @@ PLENTIFUL = {55: "pate chinois", 40: "boston crab meat"}
 SCARCE_STOCK = 20
 REQUEST_TIMEOUT_S = 60.0
 # What a refusal for stock says: the domain's "Not enough stock of X: 0 available, 2
-# asked." (approve, or a confirmation that lost the race) or the draft's "only 0 in stock".
-STOCK_REFUSAL = re.compile(r"not enough stock|only \d+ in stock", re.IGNORECASE)
+# asked." (a confirmation that lost the race), the draft's "only 0 available" (another
+# draft holds the rest) or "only 0 in stock", or approve's 409 "Tofu: 1 asked, 0 available".
+STOCK_REFUSAL = re.compile(
+    r"not enough stock|\d+ (?:in stock|available)|held by another draft", re.IGNORECASE
+)
 
 Kind = Literal["confirmed", "stock", "other", "error", "not run"]
 
@@ -276,6 +280,9 @@ def _send(
             latency,
         )
     )
+    if response.status_code == 409 and kind == "confirm" and STOCK_REFUSAL.search(response.text):
+        outcome.kind, outcome.reply = "stock", response.text[:500]  # approve: flagged short
+        return None
     if response.status_code != 200:
         outcome.kind = "error" if response.status_code >= 500 else "other"
         outcome.problem = f"{kind}: HTTP {response.status_code} {response.text[:200]}"
@@ -343,7 +350,7 @@ def audit(engine: Engine, baseline: Baseline, outcomes: list[Outcome]) -> list[C
         _none("refusals placed no order", {o.plan.thread_id for o in refused} & set(per_thread)),
         _none("stock never negative", [pid for pid, units in stock.items() if units < 0]),
         _stock_balances(baseline, stock, sold),
-        _refusals_for_stock_justified(outcomes, stock),
+        _refusals_for_stock_justified(engine, outcomes),
     ]
 
 
@@ -388,13 +395,22 @@ def _stock_balances(baseline: Baseline, stock: dict[int, int], sold: Counter[int
     return Check("stock before = stock after + sold (every product)", not off, detail)
 
 
-def _refusals_for_stock_justified(outcomes: list[Outcome], stock: dict[int, int]) -> Check:
-    """Stock only falls during the run: a refusal is wrong if even the end stock sufficed."""
-    wrong = [
-        o.plan.thread_id
-        for o in outcomes
-        if o.kind == "stock" and all(stock[pid] >= qty for pid, qty in o.plan.lines.items())
-    ]
+def _refusals_for_stock_justified(engine: Engine, outcomes: list[Outcome]) -> Check:
+    """Stock only falls during the run and holds only go: a refusal is wrong if even at
+    the end its lines were available to it (stock less the other drafts' live holds)."""
+    wrong = []
+    with Session(engine) as session:
+        for outcome in outcomes:
+            if outcome.kind != "stock":
+                continue
+            draft_id = session.scalar(
+                select(Draft.draft_id).where(
+                    Draft.thread_id == outcome.plan.thread_id, Draft.status == DraftStatus.OPEN
+                )
+            )
+            seen = availability(session, outcome.plan.lines, excluding_draft_id=draft_id)
+            if all(seen[pid].available >= qty for pid, qty in outcome.plan.lines.items()):
+                wrong.append(outcome.plan.thread_id)
     return Check("no refusal for stock while the stock was there", not wrong, _listed(wrong))
 
 

@@ -14,7 +14,8 @@ from agents.desk import OrderDesk, ReplyText, StepDone, TurnDone
 from tests.agents.conftest import open_desk
 
 Thread = Callable[[], str]
-ORDER = "Alfreds Futterkiste wants 12 Queso Cabrales and 5 mozzarella"
+# Small enough that two drafts of it fit beside each other's stock holds.
+ORDER = "Alfreds Futterkiste wants 6 Queso Cabrales and 5 mozzarella"
 
 
 def lines(draft: object) -> dict[int, int]:

@@ -42,6 +42,9 @@ from tests.openai_server import (  # noqa: F401 - fixtures
 
 ALL_TOOLS = {
     "search_catalog",
+    "find_alternatives",
+    "swap_line",
+    "ship_available",
     "find_customer",
     "draft_order",
     "update_draft",

@@ -26,6 +26,7 @@ from config import Settings, get_settings
 from db.engine import create_db_engine, init_schema
 from db.seed import seed
 from tests.agents.conftest import open_desk
+from tests.conftest import release_holds
 
 KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "second-key-0123456789abcdef"
@@ -95,6 +96,7 @@ def api_keys(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.fixture
 def app(api_desk: OrderDesk, api_keys: list[str]) -> FastAPI:
+    release_holds(api_desk.engine)  # the module's earlier tests' drafts hold no stock
     return create_app(api_desk, chroma=chromadb.EphemeralClient())
 
 
