@@ -24,7 +24,7 @@ from agents.desk import ReplyText, StepDone, Turn, TurnDone
 from orders.schemas import DraftView
 from ui.common import acting_user, desk_or_stop, owner_id, services_or_stop, sidebar
 from ui.documents import download_buttons
-from ui.format import MONEY_COLUMN, money
+from ui.format import MONEY_COLUMN, clock, money
 from ui.header import header_caption, header_editor
 from ui.steps import describe
 
@@ -200,8 +200,7 @@ def draft_rows(draft: DraftView, instead: dict[int, Any] | None = None) -> pd.Da
                 "quantity": str(line.quantity),
                 "unit price": float(line.unit_price),
                 "line total": float(line.line_total),
-                "status": BADGES[line.status.value]
-                + (f" ({line.available} left)" if line.status.value == "short_stock" else ""),
+                "status": BADGES[line.status.value] + short_note(line),
                 "in stock instead": ", ".join(
                     option.name for option in getattr(instead.get(line.product_id), "options", [])
                 ),
@@ -209,6 +208,18 @@ def draft_rows(draft: DraftView, instead: dict[int, Any] | None = None) -> pd.Da
             for line in draft.lines
         ]
     )
+
+
+def short_note(line: Any) -> str:
+    """ " (5 available; 30 held by other drafts until 17:45)" for a short line, else ""."""
+    if line.status.value != "short_stock":
+        return ""
+    held = (
+        f"; {line.held_by_others} held by other drafts until {clock(line.held_until)}"
+        if line.held_by_others and line.held_until
+        else ""
+    )
+    return f" ({line.available} available{held})"
 
 
 def highlight(row: pd.Series) -> list[str]:
@@ -246,6 +257,11 @@ def draft_table(thread_id: str, draft: DraftView) -> None:
     st.caption(
         f"{len(draft.lines)} line{'' if len(draft.lines) == 1 else 's'}"
         + (f" · {flagged} flagged" if flagged else "")
+        + (
+            f" · stock held for this draft until {clock(draft.hold_until)}"
+            if draft.hold_until
+            else ""
+        )
         + " · edit a quantity in the table (0 removes the line)"
     )
     instead = desk_or_stop().alternatives(draft) if flagged else {}
