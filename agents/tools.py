@@ -34,6 +34,7 @@ from orders.history import cancel_order as cancel_confirmed_order
 from orders.history import order_status as read_order
 from orders.history import recent_orders as read_recent_orders
 from orders.schemas import DraftView, LineStatus, OpenItemKind, OrderView
+from orders.stock import Availability, availability
 from orders.substitutes import ship_available as cut_to_available
 from orders.threads import confirm_thread_draft, discard_thread_draft, last_order_for_thread
 from rag.alternatives import Alternatives
@@ -206,7 +207,12 @@ def _refusals(func: Callable[..., str]) -> Callable[..., str]:
     return wrapper
 
 
-def search_result_json(result: SearchResult) -> dict[str, Any]:
+def search_result_json(
+    result: SearchResult, seen: dict[int, Availability] | None = None
+) -> dict[str, Any]:
+    """The search for the model; `seen`: the candidates' stock as this conversation's
+    draft sees it (available = in stock less what other drafts hold)."""
+    seen = seen or {}
     return {
         "query": result.query,
         "ambiguous": result.ambiguous,
@@ -220,6 +226,10 @@ def search_result_json(result: SearchResult) -> dict[str, Any]:
                 "quantity_per_unit": c.quantity_per_unit,
                 "unit_price": str(c.unit_price),
                 "units_in_stock": c.units_in_stock,
+                "available": seen[c.product_id].available
+                if c.product_id in seen
+                else c.units_in_stock,
+                "held_by_others": seen[c.product_id].held_by_others if c.product_id in seen else 0,
                 "discontinued": c.discontinued,
                 "score": round(c.score, 3),
             }
@@ -235,12 +245,22 @@ def search_catalog(query: str, runtime: ToolRuntime[DeskContext], k: int = 5) ->
     Use it for every product phrase before drafting ("cajun seasoning", "mozarella",
     "blue cheese"), and to answer questions about what is sold. `query` is the product
     phrase only, without quantities or the customer. `k` (1-20) is how many candidates to
-    return. The result lists candidates best first with product_id, price and stock, and
-    says `ambiguous` (several fit: ask the user which) or `no_match` (nothing fits: tell
-    the user, offer the candidates as suggestions, never draft one of them unasked).
+    return. The result lists candidates best first with product_id, price and stock
+    (`available`: what this conversation may still order, in stock less what other open
+    drafts hold; `held_by_others`), and says `ambiguous` (several fit: ask the user which)
+    or `no_match` (nothing fits: tell the user, offer the candidates as suggestions, never
+    draft one of them unasked).
     """
     k = max(1, min(int(k), 20))
-    return _json(search_result_json(runtime.context.catalog.search(query, k=k)))
+    result = runtime.context.catalog.search(query, k=k)
+    with session_scope(runtime.context.engine) as session:
+        draft = drafts.open_draft_for_thread(session=session, thread_id=runtime.context.thread_id)
+        seen = availability(
+            session,
+            [c.product_id for c in result.candidates],
+            excluding_draft_id=draft.draft_id if draft else None,
+        )
+    return _json(search_result_json(result, seen))
 
 
 @tool

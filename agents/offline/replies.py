@@ -402,10 +402,14 @@ def search_answer(result: dict[str, Any] | None) -> str:
     )
     rows = []
     for c in result["candidates"][:5]:
+        available = c.get("available", c["units_in_stock"])
+        held = c.get("held_by_others", 0)
         if c["discontinued"]:
             stock = "discontinued"
-        elif c["units_in_stock"] > 0:
-            stock = f"{c['units_in_stock']} in stock"
+        elif available > 0:
+            stock = f"{available} available" + (f" ({held} held by other drafts)" if held else "")
+        elif held:
+            stock = f"none available ({held} held by other drafts)"
         else:
             stock = "out of stock"
         rows.append(

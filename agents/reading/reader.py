@@ -394,7 +394,17 @@ def _asks_catalog(text: str, reading: Reading, has_draft: bool) -> bool:
     if not intents.is_question(folded):
         return False
     vague = all((ask.raw_quantity or "").lower() in ("a", "an", "") for ask in reading.asks)
-    return not reading.asks or (vague and not has_draft)
+    # With a draft open, "the mozzarella?" may answer the desk's question; one that asks
+    # about stock ("how much tofu do we have in stock?") still asks the catalog.
+    return not reading.asks or (vague and (not has_draft or bool(STOCK_QUESTION.search(folded))))
+
+
+# A question about what is on hand, in the languages the reader knows.
+STOCK_QUESTION = re.compile(
+    r"\b(?:in stock|on hand|available|left|do we have|do you have|have we got|how (?:much|many)|"
+    r"auf lager|vorratig|haben wir|en stock|disponibles?|tenemos|queda[ns]?|avons-nous|"
+    r"avez-vous|em estoque|temos|disponibili|abbiamo)\b"
+)
 
 
 def _without_price_talk(segment: str) -> list[Ask]:
