@@ -52,6 +52,8 @@ FLOORS: dict[str, dict[str, float]] = {
     "packs": {"packs": 0.95},
     # A line that cannot be sold: its alternatives named, then swapped or cut as asked.
     "stock": {"substitutes": 0.95},
+    # Another conversation holds the stock: flagged with the hold, confirmed once it goes.
+    "holds": {"holds": 0.95},
     # Written blind to the reader, then used to find what it missed: a looser floor.
     "probe": {
         "probe_chat": 0.85,
