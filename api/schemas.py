@@ -91,6 +91,7 @@ class CandidateOut(BaseModel):
     quantity_per_unit: str | None
     unit_price: Money
     units_in_stock: int
+    available: int = Field(description="Units in stock less what open drafts hold")
     discontinued: bool
     score: float = Field(description="Fused score 0..1, higher is better")
     lexical: float = Field(description="Spelling part of the score, 0..1")

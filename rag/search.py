@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Product
-from orders.stock import availability
+from orders.stock import availability, live_holds
 from rag.alternatives import MAX_ALTERNATIVES, Alternatives, Stocked, rank
 from rag.embeddings import MiniLMEmbeddingFunction
 from rag.lexical import LexicalHit, LexicalIndex, fold
@@ -67,6 +67,12 @@ class Candidate:
     meaning: float = 0.0  # `semantic` mapped to 0..1 as used in the score
     coverage: float = 0.0  # share of the query's words matched in the name
     exact: bool = False  # the query is the product's whole name (accents, case aside)
+    held: int = 0  # units open drafts' live holds take (orders.stock)
+
+    @property
+    def available(self) -> int:
+        """Units a new draft may have: in stock less what open drafts hold."""
+        return max(self.units_in_stock - self.held, 0)
 
 
 @dataclass(frozen=True)
@@ -337,15 +343,21 @@ class CatalogSearch:
         ids = [catalog.ids[s.row] for s in ranked]
         if not ids:
             return []
-        query = select(
-            Product.product_id,
-            Product.name,
-            Product.category,
-            Product.quantity_per_unit,
-            Product.unit_price,
-            Product.units_in_stock,
-            Product.discontinued,
-        ).where(Product.product_id.in_(ids))
+        holds = live_holds().subquery()
+        query = (
+            select(
+                Product.product_id,
+                Product.name,
+                Product.category,
+                Product.quantity_per_unit,
+                Product.unit_price,
+                Product.units_in_stock,
+                Product.discontinued,
+                func.coalesce(holds.c.held, 0).label("held"),
+            )
+            .outerjoin(holds, holds.c.product_id == Product.product_id)
+            .where(Product.product_id.in_(ids))
+        )
         with self._engine.connect() as connection:
             facts = {row.product_id: row for row in connection.execute(query)}
         return [
@@ -362,6 +374,7 @@ def _candidate(row: object, scored: _Scored) -> Candidate:
         unit_price=Decimal(row.unit_price),  # type: ignore[attr-defined]
         units_in_stock=int(row.units_in_stock),  # type: ignore[attr-defined]
         discontinued=bool(row.discontinued),  # type: ignore[attr-defined]
+        held=int(row.held),  # type: ignore[attr-defined]
         score=round(scored.score, 4),
         lexical=round(scored.lexical, 4),
         semantic=None if scored.semantic is None else round(scored.semantic, 4),

@@ -43,6 +43,7 @@ def search_box() -> None:
         row |= {
             "price": float(c.unit_price),
             "in stock": c.units_in_stock,
+            "available": c.available,
             "discontinued": c.discontinued,
         }
         rows.append(row)

@@ -417,7 +417,7 @@ def examples() -> list[str]:
     if "examples" not in st.session_state:
         book = services_or_stop().orders
         customers = [customer.name for customer in book.customers()]
-        stocked = [p.name for p in book.products(in_stock_only=True) if p.units_in_stock >= 20]
+        stocked = [p.name for p in book.products(in_stock_only=True) if p.available >= 20]
         made: list[str] = []
         if customers and len(stocked) >= 3:
             step = max(1, len(stocked) // 4)

@@ -22,6 +22,7 @@ from orders.drafts import create_draft, discard_draft, get_draft, remove_line, s
 from orders.errors import Unavailable
 from orders.schemas import LineStatus
 from orders.stock import availability
+from rag.search import CatalogSearch
 from tests.orders.conftest import store_state
 
 TOFU = 14  # 35 in stock in the seeded Northwind store
@@ -258,3 +259,11 @@ def test_the_catalog_lists_what_drafts_hold_and_what_is_left(session: Session) -
     draft_for(session, 5, customer="BONAP")
     assert TOFU not in {p.product_id for p in book.products(in_stock_only=True)}
     assert TOFU in {p.product_id for p in book.products()}
+
+
+def test_search_candidates_count_what_drafts_hold(session: Session, embedder) -> None:  # type: ignore[no-untyped-def]
+    search = CatalogSearch(engine=session.get_bind(), embedder=embedder)  # spelling only
+    in_stock = stock_of(session)
+    draft_for(session, in_stock - 5)
+    tofu = next(c for c in search.search("tofu", k=5).candidates if c.product_id == TOFU)
+    assert (tofu.units_in_stock, tofu.held, tofu.available) == (in_stock, in_stock - 5, 5)
