@@ -9,9 +9,9 @@ holds of the other open drafts; a hold is live while its draft is open and `hold
 is ahead. Discarding or confirming a draft, or the hold running out, releases it:
 nothing has to run for that, as every reader asks for live holds only.
 
-Holds are taken under the products' row locks (`take_holds`), in product order, and
-confirmation takes the same locks before it counts the others' holds, so however many
-processes draft and confirm at once, the live holds on a product never add up to more
+Holds are taken under one advisory lock and the products' row locks (`lock_products`),
+and confirmation takes the same locks before it counts the others' holds, so however
+many processes draft and confirm at once, the live holds on a product never add up to more
 than its stock and no confirmation sells units another draft holds. On SQLite the
 database's single writer gives the same order: a hold is taken after the draft's own
 row was written, so it runs with the write lock held.
@@ -19,17 +19,23 @@ row was written, so it runs with the write lock held.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select, text
 from sqlalchemy.orm import Session
 
 from config import get_settings
 from db.models import Draft, DraftLine, DraftStatus, Product, utcnow
 
 drafts, draft_lines, products = Draft.__table__, DraftLine.__table__, Product.__table__
+# The advisory lock of stock holds (a signed 64-bit key of its own, beside db.locks' keys
+# for conversation threads).
+HOLDS_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"orderdesk.stock-holds").digest()[:8], "big", signed=True
+)
 
 
 @dataclass(frozen=True)
@@ -115,10 +121,16 @@ def availability(
 
 
 def lock_products(session: Session, product_ids: Iterable[int]) -> None:
-    """Take the products' row locks, in product order (so two takers cannot deadlock),
-    until the transaction ends. On SQLite the caller already holds the write lock."""
+    """Take the right to count and take holds on the products until the transaction ends.
+
+    PostgreSQL: first one advisory lock that every taker of holds and every confirmation
+    takes, then the products' row locks in product order. The advisory lock is what
+    keeps takers from deadlocking: a transaction that takes holds twice (two lines added
+    in one edit) would otherwise lock a lower product after a higher one. On SQLite the
+    caller already holds the database's write lock."""
     wanted = sorted(set(product_ids))
     if wanted and session.get_bind().dialect.name != "sqlite":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HOLDS_LOCK_KEY})
         session.execute(
             select(products.c.product_id)
             .where(products.c.product_id.in_(wanted))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -267,3 +268,40 @@ def test_search_candidates_count_what_drafts_hold(session: Session, embedder) ->
     draft_for(session, in_stock - 5)
     tofu = next(c for c in search.search("tofu", k=5).candidates if c.product_id == TOFU)
     assert (tofu.units_in_stock, tofu.held, tofu.available) == (in_stock, in_stock - 5, 5)
+
+
+def test_two_edits_taking_holds_in_crossed_product_order_both_commit(seeded: Engine) -> None:
+    """One edit adds product 50 then 10, another 10 then 50, interleaved: row locks alone
+    deadlock here on PostgreSQL (one is aborted); the holds' lock orders them instead."""
+    with Session(seeded) as session:
+        first, second = (draft_for(session, 1).draft_id for _ in range(2))
+    first_has_50 = threading.Event()
+    errors: list[BaseException] = []
+
+    def edit(draft_id: int, products: tuple[int, int], wait: threading.Event | None) -> None:
+        try:
+            with session_scope(seeded) as session:
+                if wait is not None:
+                    assert wait.wait(10)
+                set_line(session=session, draft_id=draft_id, product_id=products[0], quantity=1)
+                if wait is None:
+                    first_has_50.set()
+                    time.sleep(0.5)  # the other edit takes its first product meanwhile
+                set_line(session=session, draft_id=draft_id, product_id=products[1], quantity=1)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=edit, args=(first, (50, 10), None)),
+        threading.Thread(target=edit, args=(second, (10, 50), first_has_50)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with Session(seeded) as session:
+        for draft_id in (first, second):
+            assert {
+                line.product_id for line in get_draft(session=session, draft_id=draft_id).lines
+            } >= {10, 50}
