@@ -121,6 +121,15 @@ def test_max_line_quantity_must_be_positive(monkeypatch: pytest.MonkeyPatch, val
     assert "MAX_LINE_QUANTITY:" in config_error(monkeypatch, MAX_LINE_QUANTITY=value)
 
 
+@pytest.mark.parametrize("value", ["-1", "10081", "half an hour"])
+def test_hold_minutes_is_checked(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    assert "HOLD_MINUTES:" in config_error(monkeypatch, HOLD_MINUTES=value)
+
+
+def test_hold_minutes_defaults_to_half_an_hour() -> None:
+    assert load_settings().hold_minutes == 30
+
+
 def test_pool_size_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "DB_POOL_SIZE:" in config_error(monkeypatch, DB_POOL_SIZE="0")
 
