@@ -93,7 +93,7 @@ NEW_CATEGORIES = (
     "substitutes",
     "holds",
 )
-# The probe set (probe.jsonl): unseen phrasings, one category per kind of text.
+# The probe sets (probe.jsonl, probe_stock.jsonl): unseen phrasings, one category per kind.
 PROBE_CATEGORIES = (
     "probe_chat",
     "probe_email",
@@ -101,6 +101,9 @@ PROBE_CATEGORIES = (
     "probe_conversation",
     "probe_noise",
     "probe_superstore",
+    "probe_packs",
+    "probe_substitutes",
+    "probe_holds",
 )
 # Categories whose cases run on the Superstore catalog, and only they.
 SUPERSTORE_CATEGORIES = frozenset(
