@@ -96,7 +96,27 @@ def is_discard(message: str) -> bool:
     before, after = words("discard_before"), words("discard_after")
     starts = [0, 1] if tokens[0] in before else [0]
     ends = [len(tokens), len(tokens) - 1] if tokens[-1] in after else [len(tokens)]
-    return any(" ".join(tokens[start:end]) in phrases for start in starts for end in ends)
+    if any(" ".join(tokens[start:end]) in phrases for start in starts for end in ends):
+        return True
+    return _drops_the_draft(tokens)
+
+
+def _drops_the_draft(tokens: Sequence[str]) -> bool:
+    """ "actually throw that draft away", "Den Entwurf bitte verwerfen", "jette ce
+    brouillon": a discard verb and the word draft, in any order, with only small words
+    beside them. The draft must be named: "delete it" may mean a line."""
+    verbs, nouns = _unquoted("discard_verb"), _unquoted("draft_noun")
+    vocabulary = verbs | nouns | _unquoted("discard_word") | _unquoted("discard_before")
+    entries = _cover(tokens, vocabulary | _unquoted("discard_after"))
+    return (
+        entries is not None
+        and any(entry in verbs for entry in entries)
+        and any(entry in nouns for entry in entries)
+    )
+
+
+def _unquoted(kind: str) -> frozenset[str]:
+    return frozenset(phrase.replace("'", "") for phrase in words(kind))
 
 
 # --- human in the loop --------------------------------------------------------------

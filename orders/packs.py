@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from rapidfuzz import fuzz
+
 from db.text import fold
 
 # Canonical item -> the ways people and the catalog write it (en, de, es, fr, it, pt).
@@ -301,6 +303,52 @@ def convert(quantity: int, word: str | None, pack: Pack) -> Conversion:
     return Conversion(quantity, word, "measure", quantity / per_unit, per_unit)
 
 
+_OF = frozenset({"of", "de", "di", "da", "do", "du", "des", "del", "della", "von", "vom"})
+_FUZZY_ITEM = 80  # rapidfuzz ratio at which a typed word is the pack's own item word
+_NAME_LEFT = 85  # the phrase without that word must still name the product this well
+
+
+def item_in_phrase(phrase: str, pack: Pack, name: str) -> str | None:
+    """The item of `pack` a product phrase counts in when the reader saw no unit word:
+    its first word ("botles of lumberjak lager", "btls stout") or its last ("tourtière
+    pies"), when that word is one of the items the pack itself counts -
+    misspelt, abbreviated or a word the reader does not know ("bars" of "12 - 100 g
+    bars") - and the rest of the phrase still names the product ("meat pies" names
+    Tourtière by the pies: nothing is taken from it). None otherwise."""
+    tokens = fold(phrase).replace(".", " ").split()
+    if len(tokens) < 2 or not pack.levels:
+        return None
+    after_first = tokens[2:] if tokens[1] in _OF else tokens[1:]
+    for word, rest in ((tokens[0], after_first), (tokens[-1], tokens[:-1])):
+        if not rest or word in fold(name).split():
+            continue  # nothing left to name the product, or a word of its name
+        item = _pack_item_like(word, pack)
+        if item and fuzz.partial_ratio(" ".join(rest), fold(name)) >= _NAME_LEFT:
+            return item
+    return None
+
+
+def _pack_item_like(word: str, pack: Pack) -> str | None:
+    """The pack's item `word` stands for: the item itself, a misspelling of one of its
+    forms (ratio >= _FUZZY_ITEM), or an abbreviation (its letters in order, the first
+    the same: "btls", "pkgs", "bxs")."""
+    if len(word) < 3:
+        return None
+    for level in pack.levels:
+        forms = {fold(level.word), *(fold(form) for form in ITEM_WORDS.get(level.item, ()))}
+        for form in forms:
+            if word == form or fuzz.ratio(word, form) >= _FUZZY_ITEM or _abbreviates(word, form):
+                return level.word
+    return None
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    if short[0] != word[0] or len(short) >= len(word):
+        return False
+    letters = iter(word)
+    return all(letter in letters for letter in short)
+
+
 __all__ = [
     "ITEM_WORDS",
     "MULTIPLES",
@@ -309,6 +357,7 @@ __all__ = [
     "Level",
     "Pack",
     "convert",
+    "item_in_phrase",
     "item_word",
     "measure_of",
     "parse_pack",

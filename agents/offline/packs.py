@@ -16,7 +16,15 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from agents.reading.items import Ask
-from orders.packs import PACK_ITEMS, Conversion, Pack, convert, item_word, parse_pack
+from orders.packs import (
+    PACK_ITEMS,
+    Conversion,
+    Pack,
+    convert,
+    item_in_phrase,
+    item_word,
+    parse_pack,
+)
 
 
 class _Plan(Protocol):
@@ -29,13 +37,17 @@ def counted_in_units(plan: _Plan, ask: Ask, product: dict[str, Any]) -> bool:
     """True when the line may be placed with `ask.quantity` units (converted in place
     when the unit word counted something inside the unit, with a note saying so); False
     when the quantity does not come to whole units and the plan asks instead."""
-    if not ask.unit or ask.quantity is None or ask.factor is not None:
+    if ask.quantity is None or ask.factor is not None:
         return True
     pack = parse_pack(product.get("quantity_per_unit"))
+    name = str(product.get("name") or product.get("product_name") or ask.phrase)
+    if not ask.unit:  # "48 botles of lumberjak lager": the pack's own word, misspelt
+        ask.unit = item_in_phrase(ask.phrase, pack, name)
+        if not ask.unit:
+            return True
     conversion = convert(ask.quantity, ask.unit, pack)
     if conversion.kind == "units":
         return True
-    name = str(product.get("name") or product.get("product_name") or ask.phrase)
     if conversion.whole:
         ask.quantity = int(conversion.units or 0)
         plan.notes.append(converted(conversion, pack, name))

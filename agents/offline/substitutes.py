@@ -88,6 +88,11 @@ def read_choice(text: str) -> Choice | None:
         return Choice("ship", rest=_rest(folded, words("ship_available") | _TAKE_WORDS))
     index, folded = _index(folded)
     verb = _has(folded, words("choose"))
+    # "ok, the alternative then": the option named as a thing, with nothing else.
+    named = frozenset(word for word in words("option") if len(word) > 3)
+    if index is None and not verb and _has(folded, named) and not re.search(r"\d", folded):
+        rest = _rest(folded, named)
+        return Choice("it") if all(word in words("refer_it") for word in rest) else None
     if index is None and (not verb or re.search(r"\d", folded)):
         return None
     rest = _rest(folded, words("choose") | _QUIET)

@@ -117,6 +117,13 @@ def test_not_approvals(message: str) -> None:
         "actually cancel it",
         "sorry, cancel that",
         "ok, no, cancel it please",
+        "actually throw that draft away",
+        "bin the draft",
+        "Den Entwurf bitte verwerfen",
+        "jette ce brouillon",
+        "borra ese borrador",
+        "scarta la bozza, per favore",
+        "pode apagar o rascunho",
     ],
 )
 def test_discards(message: str) -> None:
@@ -125,7 +132,18 @@ def test_discards(message: str) -> None:
 
 @pytest.mark.parametrize(
     "message",
-    ["", "yes", "cancel order 10248", "cancel the tofu", "no tofu please", "please please cancel"],
+    [
+        "",
+        "yes",
+        "cancel order 10248",
+        "cancel the tofu",
+        "no tofu please",
+        "please please cancel",
+        "delete it",  # may be a line: the draft must be named
+        "throw away the draft and add 5 tofu",
+        "den Gravad lax bitte streichen",
+        "what is in the draft?",
+    ],
 )
 def test_not_discards(message: str) -> None:
     assert not is_discard(message)

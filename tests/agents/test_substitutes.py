@@ -170,6 +170,12 @@ def test_the_desk_methods_swap_and_ship_and_refuse_cleanly(
         ("mandad lo que haya", "ship", None),
         ("schickt was da ist", "ship", None),
         ("envoyez ce qui est disponible", "ship", None),
+        ("va bene, manda quello che c'è", "ship", None),
+        ("pode mandar o que tiver", "ship", None),
+        ("ok ship whatever's free", "ship", None),
+        ("ok, the alternative then", "it", None),
+        ("prendi la seconda", "pick", 2),
+        ("fico com a primeira opção", "pick", 1),
     ],
 )
 def test_read_choice(text: str, kind: str, index: int | None) -> None:
@@ -178,7 +184,15 @@ def test_read_choice(text: str, kind: str, index: int | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["make the tofu 30", "also 5 Tourtière", "what do you have in stock?", "12 konbu"]
+    "text",
+    [
+        "make the tofu 30",
+        "also 5 Tourtière",
+        "what do you have in stock?",
+        "12 konbu",
+        "no",
+        "what alternatives are there?",
+    ],
 )
 def test_read_choice_leaves_other_messages(text: str) -> None:
     assert read_choice(text) is None

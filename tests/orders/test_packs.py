@@ -16,9 +16,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from db.seed import northwind_products, superstore_products
-from orders.packs import ITEM_WORDS, MULTIPLES, PACK_ITEMS, Pack, convert, item_word, parse_pack
+from orders.packs import (
+    ITEM_WORDS,
+    MULTIPLES,
+    PACK_ITEMS,
+    Pack,
+    convert,
+    item_in_phrase,
+    item_word,
+    parse_pack,
+)
 
 NORTHWIND = {int(p["product_id"]): str(p["quantity_per_unit"]) for p in northwind_products()}
+NAMES = {int(p["product_id"]): str(p["name"]) for p in northwind_products()}
 COUNTED = {pid: text for pid, text in NORTHWIND.items() if parse_pack(text).levels}
 
 
@@ -184,3 +194,41 @@ def test_item_words() -> None:
     assert item_word("bouteilles") == item_word("garrafas") == item_word("bottiglie") == "bottle"
     assert item_word("gift boxes") == "box"
     assert item_word("widgets") is None
+
+
+def _misspelt(word: str, data: st.DataObject) -> str:
+    """The word as typed in a hurry: as is, a letter dropped, or its consonants only."""
+    how = data.draw(st.sampled_from(["as is", "drop", "consonants"]))
+    if how == "drop" and len(word) > 4:
+        at = data.draw(st.integers(1, len(word) - 2))
+        return word[:at] + word[at + 1 :]
+    if how == "consonants" and len(word) > 4:
+        return word[0] + "".join(c for c in word[1:] if c not in "aeiou")
+    return word
+
+
+@settings(max_examples=30, deadline=None)
+@given(pid=st.sampled_from(sorted(COUNTED)), data=st.data())
+def test_the_packs_own_word_is_found_in_the_phrase_misspelt(pid: int, data: st.DataObject) -> None:
+    pack, name = parse_pack(COUNTED[pid]), NAMES[pid]
+    level = data.draw(st.sampled_from(pack.levels))
+    typed = _misspelt(level.word.lower().rstrip("."), data)
+    phrase = data.draw(
+        st.sampled_from([f"{typed} of {name}", f"{typed} {name}", f"{name} {typed}"])
+    )
+    if typed in name.lower().split():
+        return  # a word of the name itself is never taken
+    found = item_in_phrase(phrase, pack, name)
+    assert found is not None and item_word(found) == level.item, (phrase, found)
+
+
+@settings(max_examples=30, deadline=None)
+@given(pid=st.sampled_from(sorted(NORTHWIND)))
+def test_a_products_name_alone_has_no_pack_word(pid: int) -> None:
+    assert item_in_phrase(NAMES[pid], parse_pack(NORTHWIND[pid]), NAMES[pid]) is None
+
+
+def test_a_description_is_not_a_count_of_items() -> None:
+    pies = parse_pack("16 pies")
+    assert item_in_phrase("meat pies", pies, "Tourtière") is None
+    assert item_in_phrase("tourtière pies", pies, "Tourtière") == "pies"
