@@ -98,7 +98,17 @@ def test_counts_that_are_not_whole_units_are_asked(
     assert f"{k * n + r:,} {word} of {name}" in turn.reply
 
 
-@pytest.mark.parametrize(("answer", "units"), [("2", 2), ("1 case", 1), ("make it 2 cases", 2)])
+@pytest.mark.parametrize(
+    ("answer", "units"),
+    [
+        ("2", 2),
+        ("1 case", 1),
+        ("make it 2 cases", 2),
+        ("2 caisses alors", 2),  # a filler beside the answer is not a product
+        ("pode ser 1", 1),
+        ("let's say 2", 2),
+    ],
+)
 def test_the_answer_places_the_line(
     desk: OrderDesk, thread: Thread, answer: str, units: int
 ) -> None:

@@ -63,6 +63,8 @@ FLOORS: dict[str, dict[str, float]] = {
         "probe_noise": 0.65,
         "probe_superstore": 0.80,
     },
+    # Written blind to packs, substitutes and holds, then used to fix what they missed by cause.
+    "probe_stock": {"probe_packs": 0.80, "probe_substitutes": 0.80, "probe_holds": 0.85},
 }
 # Known silent losses, each with why it is still open; any other silent loss fails.
 KNOWN_SILENT = {
