@@ -191,7 +191,7 @@ def why_not_confirmable(draft: DraftView | None) -> str | None:
     if not draft.confirmable:
         short = "; ".join(
             f"{line.product_name}: {line.quantity} asked, "
-            + ("discontinued" if line.status == "discontinued" else f"{line.available} in stock")
+            + ("discontinued" if line.status == "discontinued" else f"{line.available} available")
             for line in draft.problems
         )
         return f"the draft cannot be confirmed as it stands ({short})."

@@ -446,7 +446,7 @@ def test_confirming_a_short_draft_tells_the_model_why(
     turn = desk.chat(thread_id, "confirm it anyway")
 
     refused = model.tool_results()["confirm_order"]
-    assert "Queso Cabrales: 50 asked, 22 in stock" in refused
+    assert "Queso Cabrales: 50 asked, 22 available" in refused
     assert turn.order_id is None and not turn.pending
     assert stock(store, QUESO) == QUESO_STOCK
 

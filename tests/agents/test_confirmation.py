@@ -168,7 +168,7 @@ def test_open_question_is_the_gate() -> None:
         (draft(customer_id=None), "no customer yet"),
         (
             draft(quantity=50, status=LineStatus.SHORT_STOCK),
-            "Queso Cabrales: 50 asked, 22 in stock",
+            "Queso Cabrales: 50 asked, 22 available",
         ),
         (draft(status=LineStatus.DISCONTINUED), "Queso Cabrales: 2 asked, discontinued"),
         (draft(questions=(QUESTION,)), f"needs attention first: {QUESTION}"),
