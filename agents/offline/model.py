@@ -200,12 +200,17 @@ class OfflineOrderModel(BaseChatModel):
         step.recalled = _recalled(messages)
         if _rejected(step):
             return AIMessage(content=replies.not_confirmed(draft))
-        substituted = substitutes.respond(text, draft, step, messages[:last_human])
-        if substituted is not None:  # an alternative taken, or what is available shipped
-            return substituted
         # Read the message as it was read at the start of the turn: a draft created by this
         # turn's own tools must not turn "3 extra olive oil" into an edit halfway through.
         had_draft = _turn_had_draft(messages[last_human + 1 :], default=draft is not None)
+        # Only a draft offered before this message can be chosen for, and a PO number or a
+        # date in it is not a choice ("PO number: 1" is not "option 1").
+        choosing = find_header(text, has_draft=True).rest if had_draft else ""
+        substituted = substitutes.respond(choosing, draft, step, messages[:last_human])
+        if substituted is not None:  # an alternative taken, or what is available shipped
+            if not step.calls:
+                substituted.additional_kwargs[TURN_HAD_DRAFT] = had_draft
+            return substituted
         reading = self._read(text, has_draft=had_draft)
         answer = self._answer_all(reading, text, draft, step, messages[:last_human])
         if not step.calls:

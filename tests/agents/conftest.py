@@ -99,6 +99,18 @@ class Northwind:
     catalog: Catalog
 
 
+@pytest.fixture(autouse=True)
+def _no_holds_on_the_shared_desk(request: pytest.FixtureRequest) -> None:
+    """The session's `northwind` desk serves thousands of generated orders, each in a
+    thread of its own and left open: they would hold its stock for HOLD_MINUTES and turn
+    later lines short. Its tests are about reading, so they run with holds off (holds
+    have their own tests on fresh stores)."""
+    if "northwind" in request.fixturenames:
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv("HOLD_MINUTES", "0")
+        get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def northwind(
     tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbeddingFunction

@@ -266,3 +266,18 @@ def test_an_llm_sees_the_alternatives_and_swaps_and_ships_through_the_tools(
         {"product_id": 14, "product_name": "Tofu", "asked": 50, "quantity": 35, "removed": False}
     ]
     assert lines(turn) == {4: 10, 14: 35}
+
+
+def test_the_message_that_drafts_a_flagged_line_is_not_read_as_a_choice(
+    desk: OrderDesk, thread: Callable[[], str], seeded_engine: Engine
+) -> None:
+    """ "PO number: 1" drafts Aniseed Syrup with PO 1; with the syrup off sale the line is
+    flagged, and the same message read again must not take "number: 1" as option 1."""
+    with stock(seeded_engine, 3, discontinued=True):
+        t = thread()
+        turn = desk.chat(t, "PO number: 1\nAniseed Syrup x1 for Alfreds Futterkiste")
+        assert lines(turn) == {3: 1} and turn.draft is not None and turn.draft.customer_po == "1"
+        assert "Swapped" not in turn.reply and turn.attention
+        again = desk.chat(t, "PO number: 2")  # a header edit, with the offer on screen
+        assert lines(again) == {3: 1} and again.draft is not None
+        assert again.draft.customer_po == "2"
